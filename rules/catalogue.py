@@ -1,0 +1,266 @@
+"""The support catalogue: programmes and their items, loaded from ``rules/data/programmes/*.yaml``.
+
+Every rate, cap and unit is data with its citation (DESIGN.md "Data, not code, for the law").
+The data is validated when it is loaded; an error names the file, the item and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from rules.legal import Basis, Text
+from rules.size import Size
+
+DATA_DIR = Path(__file__).parent / "data"
+PROGRAMME_DIR = DATA_DIR / "programmes"
+
+
+class CatalogueError(ValueError):
+    """The catalogue data is wrong; the message names the file, the item and the field."""
+
+
+class Kind(StrEnum):
+    """The kind of support, used to group items for the owner (issue 4, step 4)."""
+
+    digital = "digital"  # technology / digital transformation, ND80 Art. 11
+    consulting = "consulting"  # ND80 Art. 13
+    training = "training"  # ND80 Art. 14
+    startup = "startup"  # ND80 Art. 22
+    cluster = "cluster"  # cluster / value chain, ND80 Art. 25
+    khuyen_cong = "khuyen_cong"  # industrial promotion, Decree 45/2012 and 235/2025
+    network = "network"  # consultant network management: agency-side costs, not for firms
+
+
+class CapUnit(StrEnum):
+    per_firm_year = "per_firm_year"
+    per_contract_year = "per_contract_year"
+    per_trainee_year = "per_trainee_year"
+    per_month = "per_month"
+    per_course = "per_course"
+    per_product = "per_product"
+    per_event = "per_event"
+    per_establishment = "per_establishment"
+    per_consultant = "per_consultant"
+    per_conference = "per_conference"
+    none = "none"
+
+
+#: Units where the owner states a quantity (trainees, months, courses, products, events).
+QUANTITY_UNITS = frozenset(
+    {CapUnit.per_trainee_year, CapUnit.per_month, CapUnit.per_course, CapUnit.per_product, CapUnit.per_event}
+)
+
+
+class EntityType(StrEnum):
+    enterprise = "enterprise"  # doanh nghiệp
+    cooperative = "cooperative"  # hợp tác xã, liên hiệp hợp tác xã
+    household = "household"  # hộ kinh doanh
+    rural_establishment = "rural_establishment"  # cơ sở công nghiệp nông thôn (Decree 45/2012)
+
+
+class Flag(StrEnum):
+    women_owned = "women_owned"
+    many_female_workers = "many_female_workers"
+    social_enterprise = "social_enterprise"
+    disadvantaged_area = "disadvantaged_area"
+    startup = "startup"
+    cluster = "cluster"
+    value_chain = "value_chain"
+    production_processing = "production_processing"
+    converted_household = "converted_household"
+    rural_industry = "rural_industry"
+
+
+class AnyOf(BaseModel):
+    """The firm must have at least one of these flags."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    any_of: tuple[Flag, ...] = Field(min_length=1)
+
+
+class Item(BaseModel):
+    """One support item: a row of a programme's table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    code: str = Field(min_length=1)  # the Annex / plan row, e.g. "III.A.2.1"
+    group: str | None = None  # the parent row, e.g. "III.A.2"; items of one group are variants
+    kind: Kind
+    title: Text
+    basis: Basis
+    rate_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    cap_vnd: int | None = Field(default=None, ge=0)
+    cap_unit: CapUnit
+    max_units: int | None = Field(default=None, ge=1)  # max trainees / months / courses per year
+    yearly_cap_vnd: int | None = Field(default=None, ge=0)  # per firm per year over all units
+    max_years: int | None = Field(default=None, ge=1)  # e.g. space rental at most 3 years
+    for_firms: bool = True  # False: an agency-side cost (consultant network), never offered to owners
+    sizes: tuple[Size, ...] = (Size.micro, Size.small, Size.medium)  # applies to enterprises only
+    entity_types: tuple[EntityType, ...] = (EntityType.enterprise,)
+    requires: tuple[AnyOf, ...] = ()
+    priority_variant: bool = False  # the higher row for women-owned / many female workers / social ent.
+    needs_network_consultant: bool = False  # TT06 Art. 3.9
+    evidence: tuple[str, ...] = ()
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    note: Text | None = None
+    unconfirmed: bool = False
+
+    @field_validator("rate_percent", mode="before")
+    @classmethod
+    def _rate_is_exact(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError("write the rate as an integer or a quoted decimal, never a float")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Item:
+        if self.for_firms and self.rate_percent is None and self.cap_vnd is None:
+            raise ValueError("an item for firms needs a rate_percent, a cap_vnd or both")
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        if self.unconfirmed and self.note is None:
+            raise ValueError("an unconfirmed item must say why in its note")
+        return self
+
+    def valid_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class Region(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    level: str = Field(pattern=r"^(national|province|commune)$")
+    province: str | None = None
+    commune: str | None = None
+
+
+class Programme(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: Text
+    authority: Text
+    basis: tuple[Basis, ...] = Field(min_length=1)
+    region: Region
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    budget_vnd: int | None = Field(default=None, ge=0)
+    source: str | None = None  # the seed file or the published document this was read from
+    note: Text | None = None
+    items: tuple[Item, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_items(self) -> Programme:
+        seen: set[str] = set()
+        for item in self.items:
+            if item.id in seen:
+                raise ValueError(f"item id {item.id!r} appears twice")
+            seen.add(item.id)
+        return self
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    title: Text
+    basis: Basis
+
+
+def _format_errors(path: Path, raw: Any, error: ValidationError) -> str:
+    lines = [f"{path.name}: invalid data"]
+    for err in error.errors():
+        loc = list(err["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
+            items = raw.get("items") if isinstance(raw, dict) else None
+            item_id = "?"
+            if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
+                item_id = str(items[loc[1]].get("id", "?"))
+            field = ".".join(str(p) for p in loc[2:]) or "(item)"
+            where = f"item {item_id!r} field {field}"
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_programme(path: Path) -> Programme:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path.name}: not valid YAML: {exc}") from exc
+    try:
+        return Programme.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogueError(_format_errors(path, raw, exc)) from exc
+
+
+def load_evidence(path: Path = DATA_DIR / "evidence.yaml") -> dict[str, Evidence]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out: dict[str, Evidence] = {}
+    for entry in raw:
+        try:
+            ev = Evidence.model_validate(entry)
+        except ValidationError as exc:
+            raise CatalogueError(f"{path.name}: evidence {entry.get('id', '?')!r}: {exc}") from exc
+        out[ev.id] = ev
+    return out
+
+
+class Catalogue:
+    """All programmes, indexed by programme id and item id."""
+
+    def __init__(self, programmes: Iterable[Programme], evidence: dict[str, Evidence]) -> None:
+        self.programmes: dict[str, Programme] = {}
+        self.items: dict[str, tuple[Programme, Item]] = {}
+        self.evidence = evidence
+        for programme in programmes:
+            if programme.id in self.programmes:
+                raise CatalogueError(f"programme id {programme.id!r} appears twice")
+            self.programmes[programme.id] = programme
+            for item in programme.items:
+                if item.id in self.items:
+                    raise CatalogueError(f"{programme.id}: item id {item.id!r} is also in another programme")
+                unknown = [e for e in item.evidence if e not in evidence]
+                if unknown:
+                    raise CatalogueError(
+                        f"{programme.id}: item {item.id!r} field evidence: unknown document(s) {unknown}"
+                    )
+                self.items[item.id] = (programme, item)
+
+    def programme_of(self, item_id: str) -> Programme:
+        return self.items[item_id][0]
+
+    def item(self, item_id: str) -> Item:
+        return self.items[item_id][1]
+
+    def find(self, ref: str, programme: str | None = None) -> Sequence[Item]:
+        """Items named by an id, an exact row code, or a group code (every row under it)."""
+        if ref in self.items:
+            return (self.items[ref][1],)
+        pool = [
+            it for prog_id, prog in self.programmes.items() if programme in (None, prog_id) for it in prog.items
+        ]
+        exact = [it for it in pool if it.code == ref]
+        if exact and not any(it.group == ref for it in pool):
+            return tuple(exact)
+        return tuple(it for it in pool if it.code.startswith(ref + ".") or it.group == ref or it.code == ref)
+
+
+def load_catalogue(directory: Path = PROGRAMME_DIR) -> Catalogue:
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        raise CatalogueError(f"no programme files in {directory}")
+    return Catalogue((load_programme(p) for p in paths), load_evidence())
+
+
+@lru_cache(maxsize=1)
+def default_catalogue() -> Catalogue:
+    return load_catalogue()
