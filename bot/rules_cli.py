@@ -78,9 +78,7 @@ def count_arg(name: str, lang: str) -> Any:
 def sector_arg(text: str, lang: str) -> Sector:
     sector = SECTOR_ALIASES.get(fold(text))
     if sector is None:
-        raise UsageError(
-            t("cli.error.sector", lang, value=text, choices=", ".join(s.value for s in Sector))
-        )
+        raise UsageError(t("cli.error.sector", lang, value=text, choices=", ".join(s.value for s in Sector)))
     return sector
 
 
@@ -126,12 +124,18 @@ def declaration_from(args: argparse.Namespace, lang: str) -> Declaration | None:
 
 def flags_from(args: argparse.Namespace, decl: Declaration | None) -> frozenset[Flag]:
     flags = {flag for option, flag in FLAG_OPTIONS.items() if getattr(args, option, False)}
-    if decl is not None and decl.female_workers is not None and many_female_workers(decl.workers, decl.female_workers):
+    if (
+        decl is not None
+        and decl.female_workers is not None
+        and many_female_workers(decl.workers, decl.female_workers)
+    ):
         flags.add(Flag.many_female_workers)
     return frozenset(flags)
 
 
-def profile_from(args: argparse.Namespace, lang: str, required: bool) -> tuple[Profile | None, SizeResult | None]:
+def profile_from(
+    args: argparse.Namespace, lang: str, required: bool
+) -> tuple[Profile | None, SizeResult | None]:
     decl = declaration_from(args, lang)
     flags = flags_from(args, decl)
     if decl is not None:

@@ -94,7 +94,8 @@ class Item(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     code: str = Field(min_length=1)  # the Annex / plan row, e.g. "III.A.2.1"
-    group: str | None = None  # the parent row, e.g. "III.A.2"; items of one group are variants
+    group: str | None = None  # the parent row, e.g. "III.A.2"
+    family: str | None = None  # rows that are variants of one support (sizes, priority groups): III.A
     kind: Kind
     title: Text
     basis: Basis
@@ -132,6 +133,11 @@ class Item(BaseModel):
         if self.unconfirmed and self.note is None:
             raise ValueError("an unconfirmed item must say why in its note")
         return self
+
+    @property
+    def family_key(self) -> str:
+        """What the owner chooses: a family of variant rows, or the row itself."""
+        return self.family or self.code
 
     def valid_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -241,17 +247,26 @@ class Catalogue:
     def item(self, item_id: str) -> Item:
         return self.items[item_id][1]
 
+    def _pool(self, programme: str | None) -> list[Item]:
+        return [it for pid, prog in self.programmes.items() if programme in (None, pid) for it in prog.items]
+
+    def row(self, code: str, programme: str | None = None) -> Item | None:
+        """The row with exactly this code."""
+        return next((it for it in self._pool(programme) if it.code == code), None)
+
     def find(self, ref: str, programme: str | None = None) -> Sequence[Item]:
-        """Items named by an id, an exact row code, or a group code (every row under it)."""
+        """Items named by an id, a family ("III.A": its variant rows), a row code, or a group (rows under it)."""
         if ref in self.items:
             return (self.items[ref][1],)
-        pool = [
-            it for prog_id, prog in self.programmes.items() if programme in (None, prog_id) for it in prog.items
-        ]
-        exact = [it for it in pool if it.code == ref]
-        if exact and not any(it.group == ref for it in pool):
-            return tuple(exact)
-        return tuple(it for it in pool if it.code.startswith(ref + ".") or it.group == ref or it.code == ref)
+        pool = self._pool(programme)
+        for matches in (
+            [it for it in pool if it.family == ref],
+            [it for it in pool if it.code == ref],
+            [it for it in pool if it.code.startswith(ref + ".")],
+        ):
+            if matches:
+                return tuple(matches)
+        return ()
 
 
 def load_catalogue(directory: Path = PROGRAMME_DIR) -> Catalogue:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
-from rules.catalogue import QUANTITY_UNITS, CapUnit, EntityType, Flag, Item
+from rules.catalogue import QUANTITY_UNITS, EntityType, Flag, Item
 from rules.legal import Basis
 from rules.size import Size, SizeResult
 
@@ -202,7 +202,9 @@ def estimate(
     if best is None:
         if best_unconfirmed is not None:
             row = best_unconfirmed[0]
-            return Estimate(False, row, None, cost_vnd, quantity, used_vnd, None, Refusal("eligibility.unconfirmed"))
+            return Estimate(
+                False, row, None, cost_vnd, quantity, used_vnd, None, Refusal("eligibility.unconfirmed")
+            )
         row, why = _most_relevant(refusals, profile)
         return Estimate(False, row, None, cost_vnd, quantity, used_vnd, None, why)
     if best_unconfirmed is not None and best_unconfirmed[1] > best.state_vnd:

@@ -25,7 +25,7 @@ def size_reason(result: SizeResult, lang: str = "vi") -> str:
 
 
 def size_summary(result: SizeResult, lang: str = "vi") -> str:
-    """"Doanh nghiệp nhỏ (theo tiêu chí tổng nguồn vốn, Khoản 2 Điều 5 Nghị định 80/2021/NĐ-CP)"."""
+    """ "Doanh nghiệp nhỏ (theo tiêu chí tổng nguồn vốn, Khoản 2 Điều 5 Nghị định 80/2021/NĐ-CP)"."""
     if not result.is_sme:
         return size_name(result.size, lang)
     criterion = "capital" if not result.revenue_used else result.criterion

@@ -199,7 +199,9 @@ def classify(decl: Declaration, rules: SizeRules | None = None) -> SizeResult:
     key = f"size.reason.{criterion}"
     if not use_revenue:
         key = "size.reason.capital_only"
-    return SizeResult(chosen.size, group_name, criterion, alternatives, use_revenue, chosen.basis, key, params)
+    return SizeResult(
+        chosen.size, group_name, criterion, alternatives, use_revenue, chosen.basis, key, params
+    )
 
 
 def many_female_workers(workers: int, female_workers: int, rules: SizeRules | None = None) -> bool:

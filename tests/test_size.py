@@ -10,7 +10,9 @@ import yaml
 
 from rules.size import Declaration, Sector, Size, classify, many_female_workers, women_owned
 
-CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "golden" / "size_cases.yaml").read_text())
+CASES: list[dict[str, Any]] = yaml.safe_load(
+    (Path(__file__).parent / "golden" / "size_cases.yaml").read_text()
+)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['article']}: {c['name']}" for c in CASES])
@@ -54,15 +56,25 @@ def test_candidate_sizes_main_first() -> None:
 
 @pytest.mark.parametrize(
     ("workers", "female", "expected"),
-    [(10, 5, True), (10, 4, False), (99, 50, True), (99, 49, False), (100, 30, True), (100, 29, False),
-     (250, 75, True), (250, 74, False), (0, 0, False)],
+    [
+        (10, 5, True),
+        (10, 4, False),
+        (99, 50, True),
+        (99, 49, False),
+        (100, 30, True),
+        (100, 29, False),
+        (250, 75, True),
+        (250, 74, False),
+        (0, 0, False),
+    ],
 )
 def test_many_female_workers_nd80_art3_8(workers: int, female: int, expected: bool) -> None:
     assert many_female_workers(workers, female) is expected
 
 
 @pytest.mark.parametrize(
-    ("percent", "executive", "expected"), [(51, True, True), (50, True, False), (100, False, False), (60, True, True)]
+    ("percent", "executive", "expected"),
+    [(51, True, True), (50, True, False), (100, False, False), (60, True, True)],
 )
 def test_women_owned_l04_art3_1(percent: int, executive: bool, expected: bool) -> None:
     assert women_owned(percent, executive) is expected

@@ -1,0 +1,100 @@
+"""Opening the database: the async engine, SQLite's pragmas, Alembic migrations, sessions.
+
+SQLite transactions are begun by SQLAlchemy with ``BEGIN IMMEDIATE`` instead of by the sqlite3 driver: the
+driver's legacy mode does not begin a transaction for SELECT or SAVEPOINT, which breaks savepoints and
+repeatable reads. IMMEDIATE takes the write lock at the start, so two transactions never deadlock while
+upgrading a read lock; a second writer waits up to ``busy_timeout``. Keep transactions short (no network
+calls inside one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import URL, Connection, event, make_url, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+DEFAULT_URL = "sqlite+aiosqlite:///smebot.db"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000")
+_MIGRATION_LOCK = 0x534D45424F54  # "SMEBOT": a PostgreSQL advisory lock, so two processes never migrate at once
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with an asyncio driver: sqlite -> sqlite+aiosqlite, postgres(ql) -> postgresql+asyncpg."""
+    parsed = make_url(url)
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend == "sqlite" and driver != "aiosqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgres", "postgresql") and driver != "asyncpg":
+        return parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]  # SQLAlchemy emits BEGIN itself
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """An async engine; for SQLite it creates the parent folder and sets the pragmas on every connection."""
+    parsed = async_url(url)
+    engine = create_async_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_file(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def alembic_config(url: str | URL = DEFAULT_URL) -> Config:
+    """Alembic's configuration, built in code: no alembic.ini needed (use it for `revision`, `downgrade`)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    rendered = async_url(url).render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return config
+
+
+def _upgrade(connection: Connection, config: Config) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def open_database(url: str = DEFAULT_URL, **engine_kwargs: Any) -> AsyncEngine:
+    """The engine for `url`, with the schema migrated to the newest revision (safe to call every start)."""
+    engine = make_engine(url, **engine_kwargs)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade, alembic_config(url))
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

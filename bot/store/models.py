@@ -1,0 +1,227 @@
+"""The tables of smebot, as SQLAlchemy 2 typed declarative models.
+
+Money is BigInteger VND (up to 10^15 fits easily). Every timestamp is timezone-aware UTC, on SQLite too
+(SQLite stores naive text; `UTCDateTime` gives it back with `tzinfo=UTC`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# the statuses of a dossier that an officer still has to act on
+OPEN_STATUSES = ("submitted", "in_review", "needs_info")
+# the statuses after which a dossier no longer holds its items
+CLOSED_STATUSES = ("approved", "rejected", "withdrawn")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """DateTime(timezone=True) that refuses naive datetimes and always returns aware UTC ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: use an aware one, e.g. datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = JSON(none_as_null=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: Json}
+
+
+def created_column() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+
+
+def updated_column() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, server_default=func.now())
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
+    role: Mapped[str] = mapped_column(String(16), default="owner", server_default="owner")
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    consent_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = created_column()
+    deleted_at: Mapped[datetime | None]
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    tax_code: Mapped[str | None] = mapped_column(String(20))
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = updated_column()
+
+
+class ConversationState(Base):
+    __tablename__ = "conversation_states"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    updated_at: Mapped[datetime] = updated_column()
+
+
+class DossierCounter(Base):
+    __tablename__ = "dossier_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+    __table_args__ = (Index(None, "user_id", "status"), Index(None, "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(20), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16))
+    size: Mapped[str] = mapped_column(String(8))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    total_state_vnd: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()
+
+    items: Mapped[list[DossierItem]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="DossierItem.id", lazy="raise"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", lazy="raise")
+
+
+class DossierItem(Base):
+    __tablename__ = "dossier_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(32))
+    programme_id: Mapped[str] = mapped_column(String(64))
+    cost_vnd: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    state_vnd: Mapped[int] = mapped_column(BigInteger)
+    enterprise_vnd: Mapped[int] = mapped_column(BigInteger)
+    approved_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="SET NULL"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(127))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = created_column()
+
+
+class Event(Base):
+    """The audit trail: who did what to which dossier, with the values before and after."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = created_column()
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id", ondelete="SET NULL"), index=True)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Outbox(Base):
+    """Messages the bot starts itself, drained by the rate-limited sender."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    not_before: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_column()
+    sent_at: Mapped[datetime | None]
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class ProcessedUpdate(Base):
+    """The inbox: every platform update, stored once, before it is acknowledged."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (Index(None, "processed_at", "received_at"), Index(None, "user_key"))
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_key: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime] = created_column()
+    processed_at: Mapped[datetime | None]

@@ -1,0 +1,34 @@
+"""What the shell tells the engine about the user before a step: a read-only snapshot (a port)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rules.catalogue import Catalogue
+
+
+@dataclass(frozen=True)
+class DossierView:
+    ref: str
+    status: str
+    created: dt.date
+    total_state_vnd: int
+    items: tuple[tuple[str, str, int], ...]  # (item id, code, state amount)
+    checklist: tuple[tuple[str, bool], ...] = ()  # (evidence id, attached?)
+    attachments: int = 0
+    request: str | None = None  # the officer's request when status is needs_info
+
+
+@dataclass(frozen=True)
+class Context:
+    today: dt.date
+    catalogue: Catalogue
+    consented: bool = False
+    saved_profile: Mapping[str, Any] | None = None  # the answers of the last filed or confirmed profile
+    open_item_ids: frozenset[str] = frozenset()
+    used_vnd: Mapping[str, int] = field(default_factory=dict)  # item id -> received this year
+    dossiers: tuple[DossierView, ...] = ()
+    unlinked_attachments: int = 0

@@ -1,0 +1,337 @@
+"""The conversation engine: (state, input) -> (new state, replies, effects). Pure and synchronous.
+
+A flow is a function from the answers so far to its list of :class:`Step`. Each step renders a prompt and
+parses an answer into a value or an :class:`Invalid`. The cursor moves to the first unanswered step, so
+``/back`` and editing from the summary keep every other answer. Commands that work at every step
+(``/back``, ``/cancel``, ``/restart``, ``/help``, ``/lang``) are handled here; flows add their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from conversations.messages import Choice, Effect, Line, Msg, Plain, Reply, say
+from rules.text import fold
+
+PAGE_SIZE = 8
+TRIES_BEFORE_BUTTONS = 3
+NEXT_PAGE = "_page:next"
+PREV_PAGE = "_page:prev"
+SKIP = "_skip"
+DONE = "_done"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """A file or photo the user sent, already stored by the shell."""
+
+    name: str
+    mime: str
+    size_bytes: int
+    sha256: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Input:
+    text: str = ""
+    payload: str | None = None  # a pressed button
+    file: FileInfo | None = None
+
+    @property
+    def command(self) -> tuple[str, str] | None:
+        """("/lang", "en") for "/lang en"; None when the text is not a command."""
+        text = self.text.strip()
+        if not text.startswith("/"):
+            return None
+        name, _, rest = text.partition(" ")
+        return fold(name.split("@", 1)[0]), rest.strip()
+
+
+class Invalid(Exception):
+    """The answer does not fit: say what was wrong, with an example."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.msg = Msg(key, params)
+
+
+@dataclass(frozen=True)
+class State:
+    lang: str = "vi"
+    flow: str | None = None
+    cursor: str | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    history: tuple[str, ...] = ()
+    tries: int = 0
+    page: int = 0
+    editing: bool = False
+    pending: str | None = None  # a yes/no confirmation the flow is waiting for (e.g. "deleteme")
+    draft: tuple[str, ...] = ()  # a multi-select in progress
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "lang": self.lang,
+            "flow": self.flow,
+            "cursor": self.cursor,
+            "answers": dict(self.answers),
+            "history": list(self.history),
+            "tries": self.tries,
+            "page": self.page,
+            "editing": self.editing,
+            "pending": self.pending,
+            "draft": list(self.draft),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> State:
+        if not data:
+            return cls()
+        return cls(
+            lang=str(data.get("lang", "vi")),
+            flow=data.get("flow"),
+            cursor=data.get("cursor"),
+            answers=dict(data.get("answers") or {}),
+            history=tuple(data.get("history") or ()),
+            tries=int(data.get("tries", 0)),
+            page=int(data.get("page", 0)),
+            editing=bool(data.get("editing", False)),
+            pending=data.get("pending"),
+            draft=tuple(data.get("draft") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    replies: tuple[Reply, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prompt:
+    lines: tuple[Line, ...]
+    choices: tuple[Choice, ...] = ()
+    example: Line | None = None
+    buttons_only_after_tries: bool = False  # free-text step: show its choices after 3 failed tries
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question. ``parse`` returns the value to store, or raises :class:`Invalid`."""
+
+    name: str
+    prompt: Callable[[Any], Prompt]
+    parse: Callable[[Any, Input], Any]
+    optional: bool = False
+    multi: bool = False
+    summary: Callable[[Any, Any], Line] | None = None  # how the answer reads on the summary screen
+    editable: bool = True
+
+
+def match_choice(choices: Sequence[Choice], inp: Input, lang: str) -> Choice | None:
+    """By payload, by number (1-based over the whole list), or by label with or without diacritics."""
+    from conversations.messages import render_line
+
+    if inp.payload is not None:
+        return next((c for c in choices if c.payload == inp.payload), None)
+    text = inp.text.strip()
+    if text.isdigit():
+        index = int(text) - 1
+        return choices[index] if 0 <= index < len(choices) else None
+    wanted = fold(text.rstrip("."))
+    if not wanted:
+        return None
+
+    def names(c: Choice) -> list[str]:
+        return [fold(render_line(c.label, lang)), fold(c.payload), *(fold(a) for a in c.aliases)]
+
+    exact = [c for c in choices if wanted in names(c)]
+    if exact:
+        return exact[0]
+    starts = [c for c in choices if any(n.startswith(wanted) for n in names(c))]
+    return starts[0] if len(starts) == 1 else None
+
+
+def match_many(choices: Sequence[Choice], text: str, lang: str) -> list[Choice] | None:
+    """ "1, 3 5" -> those choices; None when any part does not match."""
+    parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        single = match_choice(choices, Input(text=text), lang)
+        return [single] if single else None
+    picked = []
+    for part in parts:
+        index = int(part) - 1
+        if not 0 <= index < len(choices):
+            return None
+        picked.append(choices[index])
+    return picked
+
+
+def paginate(choices: Sequence[Choice], page: int) -> tuple[tuple[Choice, ...], int]:
+    """At most PAGE_SIZE choices a page, with next/previous buttons."""
+    if len(choices) <= PAGE_SIZE:
+        return tuple(choices), 0
+    pages = (len(choices) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = max(0, min(page, pages - 1))
+    shown = list(choices[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
+    if page > 0:
+        shown.append(Choice(PREV_PAGE, say("nav.prev")))
+    if page < pages - 1:
+        shown.append(Choice(NEXT_PAGE, say("nav.next", page=page + 2, pages=pages)))
+    return tuple(shown), page
+
+
+def numbered(choices: Sequence[Choice], start: int) -> tuple[Choice, ...]:
+    """Labels prefixed with their global number so that typing the number works on any page."""
+    out = []
+    for i, choice in enumerate(choices):
+        if choice.payload.startswith("_"):
+            out.append(choice)
+        else:
+            label = say("nav.numbered", n=start + i + 1, label=choice.label)
+            out.append(Choice(choice.payload, label, choice.aliases))
+    return tuple(out)
+
+
+class Flow(Protocol):
+    """A named list of steps computed from the answers."""
+
+    name: str
+
+    def steps(self, view: Any) -> Sequence[Step]: ...
+
+    def view(self, state: State, ctx: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class View:
+    """What a step sees: the state, the answers, the shell's context, the language."""
+
+    state: State
+    ctx: Any
+
+    @property
+    def answers(self) -> Mapping[str, Any]:
+        return self.state.answers
+
+    @property
+    def lang(self) -> str:
+        return self.state.lang
+
+
+def first_unanswered(steps: Sequence[Step], answers: Mapping[str, Any]) -> Step | None:
+    return next((s for s in steps if s.name not in answers), None)
+
+
+def find_step(steps: Sequence[Step], name: str | None) -> Step | None:
+    return next((s for s in steps if s.name == name), None)
+
+
+def ask(flow: Flow, state: State, ctx: Any, error: Line | None = None) -> Outcome:
+    """Show the prompt of the step under the cursor (or move the cursor to the next unanswered step)."""
+    view = flow.view(state, ctx)
+    steps = flow.steps(view)
+    step = find_step(steps, state.cursor)
+    if step is None or (step.name in state.answers and not state.editing and not step.multi):
+        step = first_unanswered(steps, state.answers)
+        if step is None:
+            return Outcome(replace(state, cursor=None))
+        state = replace(state, cursor=step.name, tries=0, page=0, draft=())
+        view = flow.view(state, ctx)
+    prompt = step.prompt(view)
+    lines: list[Line] = []
+    if error is not None:
+        lines.append(error)
+        if prompt.example is not None:
+            lines.append(prompt.example)
+    lines.extend(prompt.lines)
+    choices: tuple[Choice, ...] = ()
+    show_choices = bool(prompt.choices) and (
+        not prompt.buttons_only_after_tries or state.tries >= TRIES_BEFORE_BUTTONS
+    )
+    if show_choices:
+        shown, page = paginate(prompt.choices, state.page)
+        start = page * PAGE_SIZE if len(prompt.choices) > PAGE_SIZE else 0
+        choices = numbered(shown, start)
+        state = replace(state, page=page)
+    extra: list[Choice] = []
+    if step.multi:
+        extra.append(Choice(DONE, say("nav.done")))
+    if step.optional and state.tries >= TRIES_BEFORE_BUTTONS:
+        extra.append(Choice(SKIP, say("nav.skip")))
+    if state.tries >= TRIES_BEFORE_BUTTONS and not show_choices and not extra:
+        lines.append(say("nav.help_hint"))
+    return Outcome(state, (Reply(tuple(lines), choices + tuple(extra)),))
+
+
+def answer(flow: Flow, state: State, ctx: Any, inp: Input) -> tuple[State, Line | None]:
+    """Apply the input to the step under the cursor. Returns the new state, or the error to show."""
+    view = flow.view(state, ctx)
+    steps = flow.steps(view)
+    step = find_step(steps, state.cursor)
+    if step is None:
+        return state, None
+    if inp.payload in (NEXT_PAGE, PREV_PAGE) or fold(inp.text) in ("next", "tiep", ">", "prev", "truoc", "<"):
+        forward = inp.payload == NEXT_PAGE or fold(inp.text) in ("next", "tiep", ">")
+        return replace(state, page=state.page + (1 if forward else -1)), None
+    if (inp.payload == SKIP or fold(inp.text) in ("bo qua", "skip")) and step.optional:
+        return _store(state, steps, step, None), None
+    if step.multi and (inp.payload == DONE or fold(inp.text) in ("xong", "done")):
+        if not state.draft:
+            return replace(state, tries=state.tries + 1), say("error.pick_one")
+        return _store(state, steps, step, list(state.draft)), None
+    try:
+        value = step.parse(view, inp)
+    except Invalid as bad:
+        return replace(state, tries=state.tries + 1), bad.msg
+    if step.multi:
+        draft = list(state.draft)
+        for payload in value:
+            if payload in draft:
+                draft.remove(payload)
+            else:
+                draft.append(payload)
+        return replace(state, draft=tuple(draft), tries=0), None
+    return _store(state, steps, step, value), None
+
+
+def _store(state: State, steps: Sequence[Step], step: Step, value: Any) -> State:
+    answers = {**state.answers, step.name: value}
+    history = state.history if state.history[-1:] == (step.name,) else (*state.history, step.name)
+    nxt = first_unanswered(steps, answers)
+    return replace(
+        state,
+        answers=answers,
+        history=history,
+        cursor=nxt.name if nxt else None,
+        tries=0,
+        page=0,
+        editing=False,
+        draft=(),
+    )
+
+
+def back(flow: Flow, state: State, ctx: Any) -> State:
+    """The previous question, every answer kept."""
+    steps = flow.steps(flow.view(state, ctx))
+    names = {s.name for s in steps}
+    history = [h for h in state.history if h in names and h != state.cursor]
+    if not history:
+        return state
+    return replace(edit(state, history[-1]), history=tuple(history))
+
+
+def edit(state: State, step_name: str) -> State:
+    """Ask ``step_name`` again; a multi-select starts from its current answer."""
+    current = state.answers.get(step_name)
+    draft = tuple(current) if isinstance(current, list) else ()
+    return replace(state, cursor=step_name, editing=True, tries=0, page=0, draft=draft)
+
+
+def plain(text: str) -> Plain:
+    return Plain(text)

@@ -1,0 +1,35 @@
+"""The administrative map since 1 July 2025 (34 provinces, communes/wards), from `vietnam-provinces`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from vietnam_provinces import Province, Ward
+
+
+@lru_cache(maxsize=1)
+def provinces() -> tuple[tuple[int, str], ...]:
+    return tuple((int(p.code), p.name) for p in Province.iter_all())
+
+
+@lru_cache(maxsize=64)
+def communes(province_code: int) -> tuple[tuple[int, str], ...]:
+    return tuple(
+        sorted(((int(w.code), w.name) for w in Ward.iter_by_province(province_code)), key=lambda x: x[1])
+    )
+
+
+def province_name(code: int) -> str:
+    return dict(provinces()).get(code, "")
+
+
+def commune_name(province_code: int, code: int) -> str:
+    return dict(communes(province_code)).get(code, "")
+
+
+def short_name(name: str) -> str:
+    """ "Thành phố Hà Nội" -> "Hà Nội", "Xã Vĩnh Thủy" -> "Vĩnh Thủy": what owners type."""
+    for prefix in ("Thành phố ", "Tỉnh ", "Phường ", "Xã ", "Đặc khu "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name

@@ -1,0 +1,44 @@
+"""Checks of what owners type: tax code, phone, e-mail. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import re
+
+TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+_TAX = re.compile(r"^(\d{10})(?:-(\d{3}))?$")
+# Vietnamese mobile prefixes after the 2018 renumbering: 03x, 05x, 07x, 08x, 09x.
+_MOBILE = re.compile(r"^0(3[2-9]|5[2689]|7[06-9]|8[1-9]|9\d)\d{7}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def tax_check_digit(first_nine: str) -> int:
+    """Check digit of an enterprise/tax code: 10 - (weighted sum mod 11); "10" is never valid."""
+    total = sum(int(d) * w for d, w in zip(first_nine, TAX_WEIGHTS, strict=True))
+    return 10 - total % 11
+
+
+def normalize_tax_code(text: str) -> str | None:
+    """ "0100109106" or "0100109106-001" (a branch) when the check digit holds; else None."""
+    compact = re.sub(r"[\s.]", "", text)
+    match = _TAX.match(compact)
+    if not match:
+        return None
+    code = match.group(1)
+    if tax_check_digit(code[:9]) != int(code[9]):
+        return None
+    return compact
+
+
+def normalize_phone(text: str) -> str | None:
+    """Vietnamese mobile numbers: 0912 345 678, +84 912345678, 84912345678 -> 0912345678."""
+    digits = re.sub(r"[\s.\-()]", "", text)
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits if _MOBILE.match(digits) else None
+
+
+def normalize_email(text: str) -> str | None:
+    value = text.strip()
+    return value.lower() if _EMAIL.match(value) else None
