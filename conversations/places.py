@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from vietnam_provinces import Province, Ward
+from vietnam_provinces import Province, ProvinceCode, Ward
 
 
 @lru_cache(maxsize=1)
@@ -15,7 +15,7 @@ def provinces() -> tuple[tuple[int, str], ...]:
 @lru_cache(maxsize=64)
 def communes(province_code: int) -> tuple[tuple[int, str], ...]:
     return tuple(
-        sorted(((int(w.code), w.name) for w in Ward.iter_by_province(province_code)), key=lambda x: x[1])
+        sorted(((int(w.code), w.name) for w in Ward.iter_by_province(ProvinceCode(province_code))), key=lambda x: x[1])
     )
 
 

@@ -227,6 +227,8 @@ class Catalogue:
         self.programmes: dict[str, Programme] = {}
         self.items: dict[str, tuple[Programme, Item]] = {}
         self.evidence = evidence
+        self._found: dict[tuple[str, str | None], tuple[Item, ...]] = {}
+        self._families: dict[str, tuple[Item, ...]] | None = None
         for programme in programmes:
             if programme.id in self.programmes:
                 raise CatalogueError(f"programme id {programme.id!r} appears twice")
@@ -255,7 +257,26 @@ class Catalogue:
         return next((it for it in self._pool(programme) if it.code == code), None)
 
     def find(self, ref: str, programme: str | None = None) -> Sequence[Item]:
-        """Items named by an id, a family ("III.A": its variant rows), a row code, or a group (rows under it)."""
+        """Items named by an id, a family ("III.A": its variant rows), a row code or a group."""
+        key = (ref, programme)
+        if key not in self._found:
+            self._found[key] = self._find(ref, programme)
+        return self._found[key]
+
+    def families(self) -> dict[str, tuple[Item, ...]]:
+        """Every support an owner can choose (family key -> its rows), in catalogue order."""
+        if self._families is None:
+            self._families = self._group_families()
+        return self._families
+
+    def _group_families(self) -> dict[str, tuple[Item, ...]]:
+        out: dict[str, list[Item]] = {}
+        for _, item in self.items.values():
+            if item.for_firms:
+                out.setdefault(item.family_key, []).append(item)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _find(self, ref: str, programme: str | None) -> tuple[Item, ...]:
         if ref in self.items:
             return (self.items[ref][1],)
         pool = self._pool(programme)

@@ -96,7 +96,7 @@ def estimate_lines(est: Estimate, lang: str = "vi") -> list[str]:
     cap = est.amount.cap_total_vnd
     lines = [
         t(
-            "estimate.line",
+            "estimate.line" if cap is not None else "estimate.line_nocap",
             lang,
             title=title,
             cost=format_vnd(est.amount.total_cost_vnd, lang),
