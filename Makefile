@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/smebot items
+	$(BIN)/smebot chat
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -280,11 +280,11 @@ def answer(flow: Flow, state: State, ctx: Any, inp: Input) -> tuple[State, Line 
         forward = inp.payload == NEXT_PAGE or fold(inp.text) in ("next", "tiep", ">")
         return replace(state, page=state.page + (1 if forward else -1)), None
     if (inp.payload == SKIP or fold(inp.text) in ("bo qua", "skip")) and step.optional:
-        return _store(state, steps, step, None), None
+        return _store(state, step, None), None
     if step.multi and (inp.payload == DONE or fold(inp.text) in ("xong", "done")):
         if not state.draft:
             return replace(state, tries=state.tries + 1), say("error.pick_one")
-        return _store(state, steps, step, list(state.draft)), None
+        return _store(state, step, list(state.draft)), None
     try:
         value = step.parse(view, inp)
     except Invalid as bad:
@@ -297,18 +297,18 @@ def answer(flow: Flow, state: State, ctx: Any, inp: Input) -> tuple[State, Line 
             else:
                 draft.append(payload)
         return replace(state, draft=tuple(draft), tries=0), None
-    return _store(state, steps, step, value), None
+    return _store(state, step, value), None
 
 
-def _store(state: State, steps: Sequence[Step], step: Step, value: Any) -> State:
+def _store(state: State, step: Step, value: Any) -> State:
     answers = {**state.answers, step.name: value}
     history = state.history if state.history[-1:] == (step.name,) else (*state.history, step.name)
-    nxt = first_unanswered(steps, answers)
+    # The next question is chosen by ask() from the steps the new answers produce (they may add steps).
     return replace(
         state,
         answers=answers,
         history=history,
-        cursor=nxt.name if nxt else None,
+        cursor=None,
         tries=0,
         page=0,
         editing=False,

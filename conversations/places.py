@@ -14,8 +14,13 @@ def provinces() -> tuple[tuple[int, str], ...]:
 
 @lru_cache(maxsize=64)
 def communes(province_code: int) -> tuple[tuple[int, str], ...]:
+    if province_code not in dict(provinces()):
+        return ()
     return tuple(
-        sorted(((int(w.code), w.name) for w in Ward.iter_by_province(ProvinceCode(province_code))), key=lambda x: x[1])
+        sorted(
+            ((int(w.code), w.name) for w in Ward.iter_by_province(ProvinceCode(province_code))),
+            key=lambda x: x[1],
+        )
     )
 
 

@@ -30,8 +30,14 @@ def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
 @lru_cache(maxsize=len(LANGUAGES))
 def catalogue(lang: str) -> dict[str, str]:
     out: dict[str, str] = {}
-    _flatten("", yaml.safe_load((_DIR / f"{lang}.yaml").read_text(encoding="utf-8")), out)
+    for path in catalogue_files(lang):
+        _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")), out)
     return out
+
+
+def catalogue_files(lang: str) -> list[Path]:
+    """``vi.yaml`` then ``vi.<part>.yaml`` (the chat, the officer side...)."""
+    return [_DIR / f"{lang}.yaml", *sorted(_DIR.glob(f"{lang}.*.yaml"))]
 
 
 def placeholders(template: str) -> set[str]:

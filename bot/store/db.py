@@ -22,7 +22,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 DEFAULT_URL = "sqlite+aiosqlite:///smebot.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000")
-_MIGRATION_LOCK = 0x534D45424F54  # "SMEBOT": a PostgreSQL advisory lock, so two processes never migrate at once
+_MIGRATION_LOCK = (
+    0x534D45424F54  # "SMEBOT": a PostgreSQL advisory lock, so two processes never migrate at once
+)
 
 
 def async_url(url: str | URL) -> URL:
@@ -44,7 +46,7 @@ def _sqlite_file(url: URL) -> Path | None:
 
 
 def _on_sqlite_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]  # SQLAlchemy emits BEGIN itself
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see the module docstring)
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(f"PRAGMA {pragma}")

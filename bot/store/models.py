@@ -7,7 +7,7 @@ Money is BigInteger VND (up to 10^15 fits easily). Every timestamp is timezone-a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -23,8 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    text,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -71,7 +71,7 @@ Json = JSON(none_as_null=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: Json}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: Json}
 
 
 def created_column() -> Mapped[datetime]:

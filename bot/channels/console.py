@@ -1,0 +1,84 @@
+"""The terminal chat: the owner's journey in a terminal, numbered choices, Vietnamese by default.
+
+Interactive (line editing and history through readline) or scripted with piped stdin, one answer per
+line; it exits cleanly at the end of the input. ``/file PATH`` sends a file as an attachment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.attachments import AttachmentStore, Refused
+from bot.service import Rendered, Service
+from conversations.engine import Input
+from locales import t
+from rules.text import fold
+
+CHANNEL = "console"
+
+
+def show(replies: list[Rendered], out: TextIO) -> None:
+    for reply in replies:
+        print(reply.text, file=out)
+        for button in reply.buttons:
+            print(f"   {button.label}", file=out)
+        if reply.document is not None:
+            print(f"   [{reply.document.filename}, {len(reply.document.content)} bytes]", file=out)
+    out.flush()
+
+
+def to_input(line: str, last: list[Rendered], store: AttachmentStore, lang: str) -> Input | str:
+    """A typed line as engine input; a string is an error to show instead."""
+    text = line.strip()
+    if text.startswith("/file"):
+        path = Path(text[5:].strip()).expanduser()
+        if not path.is_file():
+            return t("file.refused.missing", lang, name=str(path))
+        try:
+            return Input(file=store.keep(path.name, path.read_bytes()))
+        except Refused as refused:
+            return t(f"file.refused.{refused.code}", lang, **refused.params)
+    wanted = fold(text)
+    for reply in last:
+        for button in reply.buttons:
+            if not button.payload.startswith("_") and fold(button.label) == wanted:
+                return Input(payload=button.payload)
+    return Input(text=text)
+
+
+async def chat(service: Service, user: str, store: AttachmentStore, stdin: TextIO, stdout: TextIO) -> int:
+    interactive = stdin.isatty()
+    if interactive:
+        import readline  # noqa: F401  (line editing and history for input())
+    lang = "vi"
+    outcome = await service.handle(CHANNEL, user, Input(text="/start"))
+    lang = outcome.lang
+    last = outcome.replies
+    show(last, stdout)
+    while True:
+        try:
+            line = input("> ") if interactive else await asyncio.to_thread(stdin.readline)
+        except EOFError:
+            break
+        if not interactive and line == "":
+            break
+        if not line.strip():
+            continue
+        if not interactive:
+            print(f"> {line.rstrip()}", file=stdout)
+        inp = to_input(line, last, store, lang)
+        if isinstance(inp, str):
+            print(inp, file=stdout)
+            continue
+        outcome = await service.handle(CHANNEL, user, inp)
+        lang = outcome.lang
+        last = outcome.replies
+        show(last, stdout)
+    return 0
+
+
+def main_stdio(service: Service, user: str, store: AttachmentStore) -> int:
+    return asyncio.run(chat(service, user, store, sys.stdin, sys.stdout))

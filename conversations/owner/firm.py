@@ -1,0 +1,224 @@
+"""The owner's firm: enterprise profile and size declaration questions, and the profile they add up to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from conversations import places
+from conversations.context import Context
+from conversations.engine import Input, Invalid, Prompt, Step, View
+from conversations.messages import Choice, Line, Msg, Plain, say
+from conversations.steps import (
+    choice_step,
+    count_step,
+    free_text,
+    money_step,
+    text_step,
+    yes_no_step,
+)
+from conversations.validators import normalize_email, normalize_phone, normalize_tax_code
+from rules.catalogue import EntityType, Flag
+from rules.estimate import Profile
+from rules.size import Declaration, Sector, SizeResult, classify, many_female_workers
+from rules.text import fold
+
+PROFILE_STEPS = ("name", "tax_code", "entity_type", "province", "commune", "address", "phone", "email")
+DECLARATION_STEPS = (
+    "sector",
+    "workers",
+    "female_workers",
+    "revenue",
+    "capital",
+    "months",
+    "women_owned",
+    "social_enterprise",
+    "disadvantaged_area",
+    "production_processing",
+    "startup",
+    "linkage",
+    "rural_industry",
+)
+
+ENTITY_TYPES: tuple[tuple[str, EntityType], ...] = (
+    ("llc1", EntityType.enterprise),
+    ("llc2", EntityType.enterprise),
+    ("jsc", EntityType.enterprise),
+    ("partnership", EntityType.enterprise),
+    ("private", EntityType.enterprise),
+    ("cooperative", EntityType.cooperative),
+    ("household", EntityType.household),
+)
+ENTITY_OF = dict(ENTITY_TYPES)
+STARTUP_EVIDENCE = ("none", "prize", "patent", "st_certificate", "fund", "incubator", "council")
+LINKAGE = ("none", "cluster", "value_chain", "both")
+NO_REVENUE_WORDS = ("chua co", "chua co doanh thu", "khong co", "none", "no revenue", "0")
+FULL_YEAR_WORDS = ("tren 1 nam", "hon 1 nam", "du 1 nam", "1 nam tro len", "more", "12+")
+
+
+def _entity_choices(view: View) -> list[Choice]:
+    return [Choice(key, say(f"entity_type.{key}")) for key, _ in ENTITY_TYPES]
+
+
+def _province_choices(view: View) -> list[Choice]:
+    return [Choice(str(code), Plain(name), (places.short_name(name),)) for code, name in places.provinces()]
+
+
+def _commune_choices(view: View) -> list[Choice]:
+    province = int(view.answers.get("province") or 0)
+    return [
+        Choice(str(code), Plain(name), (places.short_name(name),)) for code, name in places.communes(province)
+    ]
+
+
+def _sector_choices(view: View) -> list[Choice]:
+    return [Choice(s.value, say(f"sector.{s.value}")) for s in Sector]
+
+
+def _months_step() -> Step:
+    def prompt(view: View) -> Prompt:
+        return Prompt(
+            (say("ask.months"),),
+            (Choice("full", say("choice.full_year"), FULL_YEAR_WORDS),),
+            example=say("example.months"),
+        )
+
+    def parse(view: View, inp: Input) -> int | None:
+        if inp.payload == "full" or fold(inp.text) in FULL_YEAR_WORDS or fold(inp.text) == fold("trên 1 năm"):
+            return None
+        text = inp.text.strip()
+        if not text.isdigit():
+            raise Invalid("error.months")
+        months = int(text)
+        if months < 1:
+            raise Invalid("error.months")
+        return None if months >= 12 else months
+
+    def summary(view: View, value: Any) -> Line:
+        return say("choice.full_year") if value is None else say("summary.months", months=value)
+
+    return Step("months", prompt, parse, summary=summary)
+
+
+def _female_step() -> Step:
+    def maximum(view: View) -> int | None:
+        workers = view.answers.get("workers")
+        return int(workers) if workers is not None else None
+
+    return count_step("female_workers", "ask.female_workers", "example.female_workers", maximum=maximum)
+
+
+def profile_steps() -> list[Step]:
+    return [
+        text_step("name", "ask.name", free_text(2, 200), "error.name", "example.name"),
+        text_step("tax_code", "ask.tax_code", normalize_tax_code, "error.tax_code", "example.tax_code"),
+        choice_step("entity_type", "ask.entity_type", _entity_choices),
+        choice_step("province", "ask.province", _province_choices),
+        choice_step("commune", "ask.commune", _commune_choices),
+        text_step("address", "ask.address", free_text(5, 300), "error.address", "example.address"),
+        text_step("phone", "ask.phone", normalize_phone, "error.phone", "example.phone"),
+        text_step("email", "ask.email", normalize_email, "error.email", "example.email", optional=True),
+    ]
+
+
+def declaration_steps(answers: Mapping[str, Any], ctx: Context) -> list[Step]:
+    steps = [
+        choice_step("sector", "ask.sector", _sector_choices),
+        count_step("workers", "ask.workers", "example.workers"),
+        _female_step(),
+        money_step("revenue", "ask.revenue", "example.revenue", none_words=NO_REVENUE_WORDS),
+        money_step("capital", "ask.capital", "example.capital"),
+        _months_step(),
+        yes_no_step("women_owned", "ask.women_owned"),
+        yes_no_step("social_enterprise", "ask.social_enterprise"),
+        yes_no_step("disadvantaged_area", "ask.disadvantaged_area"),
+    ]
+    if answers.get("sector") in (Sector.agriculture.value, Sector.industry.value, Sector.construction.value):
+        steps.append(yes_no_step("production_processing", "ask.production_processing"))
+    steps.append(
+        choice_step(
+            "startup", "ask.startup", lambda v: [Choice(k, say(f"startup.{k}")) for k in STARTUP_EVIDENCE]
+        )
+    )
+    steps.append(
+        choice_step("linkage", "ask.linkage", lambda v: [Choice(k, say(f"linkage.{k}")) for k in LINKAGE])
+    )
+    if rural_programme_here(answers, ctx):
+        steps.append(yes_no_step("rural_industry", "ask.rural_industry"))
+    return steps
+
+
+def location(answers: Mapping[str, Any]) -> tuple[str, str]:
+    """(province name, commune name) of the head office."""
+    province = int(answers.get("province") or 0)
+    commune = int(answers.get("commune") or 0)
+    return places.province_name(province), places.commune_name(province, commune)
+
+
+def programme_here(region: Any, answers: Mapping[str, Any]) -> bool:
+    """A national programme fits everyone; a provincial or commune one fits firms headquartered there."""
+    if region.level == "national":
+        return True
+    province, commune = location(answers)
+    same_province = fold(places.short_name(province)) == fold(region.province or "")
+    if region.level == "province":
+        return same_province
+    return same_province and fold(places.short_name(commune)) == fold(region.commune or "")
+
+
+def rural_programme_here(answers: Mapping[str, Any], ctx: Context) -> bool:
+    return any(
+        programme_here(p.region, answers)
+        and any(Flag.rural_industry in c.any_of for i in p.items for c in i.requires)
+        for p in ctx.catalogue.programmes.values()
+    )
+
+
+def declaration(answers: Mapping[str, Any]) -> Declaration:
+    return Declaration(
+        sector=Sector(answers["sector"]),
+        workers=int(answers["workers"]),
+        revenue_vnd=answers.get("revenue"),
+        capital_vnd=int(answers["capital"]),
+        months_operating=answers.get("months"),
+        female_workers=answers.get("female_workers"),
+    )
+
+
+def size_of(answers: Mapping[str, Any]) -> SizeResult:
+    return classify(declaration(answers))
+
+
+def flags_of(answers: Mapping[str, Any]) -> frozenset[Flag]:
+    flags: set[Flag] = set()
+    workers, female = answers.get("workers"), answers.get("female_workers")
+    if workers is not None and female is not None and many_female_workers(int(workers), int(female)):
+        flags.add(Flag.many_female_workers)
+    for key, flag in (
+        ("women_owned", Flag.women_owned),
+        ("social_enterprise", Flag.social_enterprise),
+        ("disadvantaged_area", Flag.disadvantaged_area),
+        ("production_processing", Flag.production_processing),
+        ("rural_industry", Flag.rural_industry),
+    ):
+        if answers.get(key):
+            flags.add(flag)
+    if answers.get("startup") not in (None, "none"):
+        flags.add(Flag.startup)
+    linkage = answers.get("linkage")
+    if linkage in ("cluster", "both"):
+        flags.add(Flag.cluster)
+    if linkage in ("value_chain", "both"):
+        flags.add(Flag.value_chain)
+    return frozenset(flags)
+
+
+def profile_of(answers: Mapping[str, Any]) -> Profile:
+    entity = ENTITY_OF.get(str(answers.get("entity_type")), EntityType.enterprise)
+    return Profile.of(size_of(answers), flags_of(answers), entity)
+
+
+def summary_line(step: Step, view: View) -> Line:
+    value = view.answers.get(step.name)
+    shown = step.summary(view, value) if step.summary else Plain(str(value))
+    return Msg("summary.line", {"label": say(f"label.{step.name.split(':', 1)[0]}"), "value": shown})

@@ -1,0 +1,313 @@
+"""The owner's side of the bot: commands, consent, the menu, files, and the journey. Pure.
+
+``handle(state, input, context) -> Outcome``: the new state, the replies and the effects that the shell
+runs in the same transaction as saving the state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conversations import engine
+from conversations.context import Context, DossierView
+from conversations.engine import Input, Outcome, State, View, match_choice
+from conversations.messages import Choice, Effect, Line, Money, Plain, Reply, Result, say
+from conversations.owner import journey
+from conversations.owner.journey import JOURNEY
+from conversations.steps import yes_no_choices
+
+CONSENT_VERSION = "2026-12-01"
+OPEN_STATUSES = ("submitted", "in_review", "needs_info")
+MENU = ("new", "mydossiers", "mydata", "help")
+
+
+def reply(*lines: Line, choices: tuple[Choice, ...] = (), attach: str | None = None) -> Reply:
+    return Reply(tuple(lines), choices, attach)
+
+
+def menu_reply(lead: Line | None = None) -> Reply:
+    choices = tuple(Choice(key, say(f"menu.{key}")) for key in MENU)
+    lines: tuple[Line, ...] = (lead,) if lead else ()
+    return Reply((*lines, say("menu.prompt")), engine.numbered(choices, 0))
+
+
+def consent_reply() -> Reply:
+    choices = (
+        Choice("agree", say("consent.agree"), ("dong y", "agree", "yes", "co")),
+        Choice("decline", say("consent.decline"), ("khong dong y", "decline", "no", "khong")),
+        Choice("lang:en", say("consent.english"), ("english", "en")),
+    )
+    return Reply(
+        (say("welcome.intro"), say("consent.text", version=CONSENT_VERSION)), engine.numbered(choices, 0)
+    )
+
+
+def start_journey(state: State, ctx: Context, lead: Line | None = None) -> Outcome:
+    fresh = State(lang=state.lang, flow=journey.FLOW)
+    asked = engine.ask(JOURNEY, fresh, ctx)
+    return _prefix(asked, lead)
+
+
+def _prefix(outcome: Outcome, lead: Line | None, effects: tuple[Effect, ...] = ()) -> Outcome:
+    replies = outcome.replies
+    if lead is not None:
+        replies = (Reply((lead,)), *replies)
+    return Outcome(outcome.state, replies, (*effects, *outcome.effects))
+
+
+def resume(state: State, ctx: Context, lead: Line | None = None, error: Line | None = None) -> Outcome:
+    """Show the question under the cursor again, or the menu when no journey is in progress."""
+    if state.pending == "edit_pick":
+        return _prefix(Outcome(state, (edit_pick_reply(state, ctx, error),)), lead)
+    if state.pending == "deleteme":
+        return _prefix(Outcome(state, (reply(say("deleteme.confirm"), choices=yes_no_choices()),)), lead)
+    if state.flow != journey.FLOW:
+        return Outcome(state, (menu_reply(lead),))
+    return _prefix(engine.ask(JOURNEY, state, ctx, error), lead)
+
+
+def edit_pick_reply(state: State, ctx: Context, error: Line | None = None) -> Reply:
+    view = View(state, ctx)
+    lines: tuple[Line, ...] = (error,) if error else ()
+    choices = journey.edit_choices(view)
+    shown, _ = engine.paginate(choices, state.page)
+    start = state.page * engine.PAGE_SIZE if len(choices) > engine.PAGE_SIZE else 0
+    return Reply((*lines, say("edit.pick")), engine.numbered(shown, max(start, 0)))
+
+
+def dossiers_reply(ctx: Context) -> Reply:
+    if not ctx.dossiers:
+        return reply(say("mydossiers.none"))
+    lines: list[Line] = [say("mydossiers.title", count=len(ctx.dossiers))]
+    choices = []
+    for d in ctx.dossiers:
+        line = say(
+            "mydossiers.line",
+            ref=d.ref,
+            status=say(f"status.{d.status}"),
+            total=Money(d.total_state_vnd),
+            date=d.created.strftime("%d/%m/%Y"),
+        )
+        lines.append(line)
+        choices.append(Choice(f"dossier:{d.ref}", Plain(d.ref)))
+    return reply(*lines, choices=tuple(choices))
+
+
+def dossier_detail(d: DossierView, ctx: Context, lang: str) -> Reply:
+    lines: list[Line] = [
+        say("dossier.head", ref=d.ref, status=say(f"status.{d.status}"), date=d.created.strftime("%d/%m/%Y"))
+    ]
+    for item_id, code, state_vnd in d.items:
+        title = ctx.catalogue.item(item_id).title.get(lang) if item_id in ctx.catalogue.items else code
+        lines.append(say("dossier.item", code=code, title=Plain(title), amount=Money(state_vnd)))
+    lines.append(say("review.total", total=Money(d.total_state_vnd)))
+    for evidence_id, attached in d.checklist:
+        ev = ctx.catalogue.evidence.get(evidence_id)
+        name = ev.title.get(lang) if ev else evidence_id
+        lines.append(say("dossier.evidence_ok" if attached else "dossier.evidence_missing", name=Plain(name)))
+    lines.append(say("dossier.attachments", count=d.attachments))
+    if d.request:
+        lines.append(say("dossier.request", text=Plain(d.request)))
+    return reply(*lines)
+
+
+def attach_target(ctx: Context) -> DossierView | None:
+    """A file goes to the dossier an officer asked documents for, else to the newest open dossier."""
+    asked = [d for d in ctx.dossiers if d.status == "needs_info"]
+    if asked:
+        return asked[0]
+    open_ = [d for d in ctx.dossiers if d.status in OPEN_STATUSES]
+    return open_[0] if open_ else None
+
+
+def on_file(state: State, inp: Input, ctx: Context) -> Outcome:
+    assert inp.file is not None
+    target = attach_target(ctx)
+    info = {
+        "name": inp.file.name,
+        "mime": inp.file.mime,
+        "size_bytes": inp.file.size_bytes,
+        "sha256": inp.file.sha256,
+        "path": inp.file.path,
+    }
+    effect = Effect("attach_file", {"file": info, "ref": target.ref if target else None})
+    lead = (
+        say("file.attached", name=Plain(inp.file.name), ref=target.ref)
+        if target
+        else say("file.kept", name=Plain(inp.file.name))
+    )
+    outcome = resume(state, ctx, lead)
+    return Outcome(outcome.state, outcome.replies, (effect,))
+
+
+def on_command(state: State, name: str, arg: str, ctx: Context) -> Outcome | None:
+    if name == "/start":
+        if state.flow == journey.FLOW:
+            return resume(state, ctx, say("resume.hello"))
+        return start_journey(state, ctx)
+    if name in ("/restart", "/new"):
+        return start_journey(state, ctx, say("restart.done"))
+    if name == "/cancel":
+        had = state.flow is not None or state.pending is not None
+        cleared = State(lang=state.lang)
+        return Outcome(cleared, (menu_reply(say("cancel.done" if had else "cancel.nothing")),))
+    if name == "/help":
+        return resume(state, ctx, say("help.text"))
+    if name == "/lang":
+        lang = arg.strip().lower()
+        if lang not in ("vi", "en"):
+            return resume(state, ctx, say("lang.usage"))
+        return resume(replace(state, lang=lang), ctx, say("lang.done"))
+    if name == "/back":
+        if state.flow != journey.FLOW:
+            return resume(state, ctx, say("back.nothing"))
+        moved = engine.back(JOURNEY, replace(state, pending=None), ctx)
+        lead = say("back.first") if moved == state else None
+        return resume(moved, ctx, lead)
+    if name == "/mydossiers":
+        return Outcome(state, (dossiers_reply(ctx),))
+    if name == "/mydata":
+        return Outcome(state, (reply(say("mydata.sent"), attach="mydata"),), (Effect("export_my_data"),))
+    if name == "/deleteme":
+        return resume(replace(state, pending="deleteme"), ctx)
+    if name == "/withdraw":
+        return withdraw(state, arg.strip().upper(), ctx)
+    return None
+
+
+def withdraw(state: State, ref: str, ctx: Context) -> Outcome:
+    mine = {d.ref: d for d in ctx.dossiers}
+    if not ref:
+        return resume(state, ctx, say("withdraw.usage"))
+    if ref not in mine:
+        return resume(state, ctx, say("withdraw.unknown", ref=ref))
+    if mine[ref].status not in OPEN_STATUSES:
+        return resume(state, ctx, say("withdraw.closed", ref=ref, status=say(f"status.{mine[ref].status}")))
+    outcome = resume(state, ctx, say("withdraw.done", ref=ref))
+    return Outcome(outcome.state, outcome.replies, (Effect("withdraw", {"ref": ref}),))
+
+
+def on_pending(state: State, inp: Input, ctx: Context) -> Outcome:
+    if state.pending == "deleteme":
+        picked = match_choice(yes_no_choices(), inp, state.lang)
+        if picked is None:
+            return resume(state, ctx, error=say("error.yes_no"))
+        cleared = State(lang=state.lang)
+        if picked.payload == "no":
+            return Outcome(cleared, (menu_reply(say("deleteme.kept")),))
+        return Outcome(
+            cleared, (reply(say("deleteme.done", kept=Result("erase_summary"))),), (Effect("erase_me"),)
+        )
+    # edit_pick
+    choices = journey.edit_choices(View(state, ctx))
+    if inp.payload in (engine.NEXT_PAGE, engine.PREV_PAGE):
+        step = 1 if inp.payload == engine.NEXT_PAGE else -1
+        return resume(replace(state, page=max(0, state.page + step)), ctx)
+    picked = match_choice(choices, inp, state.lang)
+    if picked is None:
+        return resume(state, ctx, error=say("error.choice"))
+    target = picked.payload.split(":", 1)[1]
+    return resume(engine.edit(replace(state, pending=None), target), ctx)
+
+
+def on_consent(state: State, inp: Input, ctx: Context) -> Outcome:
+    choices = consent_reply().choices
+    picked = match_choice(choices, inp, state.lang)
+    if picked is None:
+        return Outcome(state, (consent_reply(),))
+    if picked.payload == "lang:en":
+        return Outcome(replace(state, lang="en"), (consent_reply(),))
+    if picked.payload == "decline":
+        return Outcome(
+            State(lang=state.lang), (reply(say("consent.declined")),), (Effect("decline_consent"),)
+        )
+    consent = Effect("record_consent", {"version": CONSENT_VERSION, "lang": state.lang})
+    started = start_journey(state, ctx, say("consent.thanks"))
+    return Outcome(started.state, started.replies, (consent, *started.effects))
+
+
+def after_answer(state: State, ctx: Context) -> tuple[State, tuple[Reply, ...], tuple[Effect, ...]] | None:
+    """Answers that are actions rather than data: a saved profile, the size screen, the final review."""
+    answers = dict(state.answers)
+    if answers.get("use_saved") in ("use", "edit") and ctx.saved_profile and "name" not in answers:
+        choice = answers["use_saved"]
+        merged = {**dict(ctx.saved_profile), **answers}
+        first = engine.first_unanswered(JOURNEY.steps(View(replace(state, answers=merged), ctx)), merged)
+        state = replace(state, answers=merged, cursor=first.name if first else None)
+        if choice == "edit":
+            state = replace(state, pending="edit_pick", page=0)
+        return state, (), ()
+    if answers.get("size_ok") == "edit":
+        answers.pop("size_ok")
+        return replace(state, answers=answers, pending="edit_pick", page=0), (), ()
+    action = answers.get("review")
+    if action is None:
+        return None
+    answers.pop("review")
+    if action == "edit":
+        return replace(state, answers=answers, pending="edit_pick", page=0), (), ()
+    if action == "cancel":
+        return State(lang=state.lang), (menu_reply(say("cancel.done")),), ()
+    view = View(replace(state, answers=answers), ctx)
+    data = journey.filing_data(view)
+    if not data["items"]:
+        return replace(state, answers=answers), (reply(say("review.nothing")),), ()
+    effects = (Effect("save_profile", {"profile": data["profile"]}), Effect("file_dossier", {"data": data}))
+    lines: list[Line] = [
+        say("filed.done", ref=Result("dossier_ref"), total=Money(sum(i["state_vnd"] for i in data["items"])))
+    ]
+    for evidence_id in data["checklist"]:
+        ev = ctx.catalogue.evidence.get(evidence_id)
+        lines.append(say("filed.evidence", name=Plain(ev.title.get(state.lang) if ev else evidence_id)))
+    lines.append(say("filed.next"))
+    done = State(lang=state.lang)
+    return done, (reply(*lines, attach="dossier"), menu_reply()), effects
+
+
+def on_menu(state: State, inp: Input, ctx: Context) -> Outcome:
+    choices = tuple(Choice(key, say(f"menu.{key}")) for key in MENU)
+    picked = match_choice(choices, inp, state.lang)
+    if picked is None:
+        return Outcome(state, (menu_reply(),))
+    command = {"new": "/new", "mydossiers": "/mydossiers", "mydata": "/mydata", "help": "/help"}[
+        picked.payload
+    ]
+    result = on_command(state, command, "", ctx)
+    assert result is not None
+    return result
+
+
+def handle(state: State, inp: Input, ctx: Context) -> Outcome:
+    """One input from the owner."""
+    command = inp.command
+    if not ctx.consented:
+        if command and command[0] == "/lang":
+            lang = command[1].strip().lower()
+            state = replace(state, lang=lang if lang in ("vi", "en") else state.lang)
+            return Outcome(state, (consent_reply(),))
+        return on_consent(state, inp, ctx)
+    if inp.payload and inp.payload.startswith("dossier:"):
+        ref = inp.payload.split(":", 1)[1]
+        found = next((d for d in ctx.dossiers if d.ref == ref), None)
+        if found is None:
+            return resume(state, ctx, say("withdraw.unknown", ref=ref))
+        return Outcome(state, (dossier_detail(found, ctx, state.lang),))
+    if command is not None:
+        result = on_command(state, command[0], command[1], ctx)
+        if result is not None:
+            return result
+        return resume(state, ctx, say("error.unknown_command"))
+    if inp.file is not None:
+        return on_file(state, inp, ctx)
+    if state.pending:
+        return on_pending(state, inp, ctx)
+    if state.flow != journey.FLOW:
+        return on_menu(state, inp, ctx)
+    new_state, error = engine.answer(JOURNEY, state, ctx, inp)
+    special = after_answer(new_state, ctx) if error is None else None
+    if special is not None:
+        new_state, replies, effects = special
+        if replies:
+            return Outcome(new_state, replies, effects)
+        return resume(new_state, ctx)
+    return resume(new_state, ctx, error=error)

@@ -1,0 +1,197 @@
+"""The owner's journey as one flow: saved profile -> enterprise -> size -> supports -> estimate -> filing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from conversations.context import Context
+from conversations.engine import Input, Invalid, Prompt, State, Step, View, match_choice
+from conversations.messages import Choice, Line, Money, Msg, Plain, say
+from conversations.owner import firm
+from conversations.owner.support import checklist as evidence_checklist
+from conversations.owner.support import chosen, estimate_lines, estimates, support_steps
+from rules import explain
+from rules.size import SizeResult
+
+FLOW = "owner"
+
+
+def _choice_step(name: str, prompt_fn: Any, choices: Sequence[Choice]) -> Step:
+    def prompt(view: View) -> Prompt:
+        return Prompt(tuple(prompt_fn(view)), tuple(choices))
+
+    def parse(view: View, inp: Input) -> str:
+        picked = match_choice(choices, inp, view.lang)
+        if picked is None:
+            raise Invalid("error.choice")
+        return picked.payload
+
+    return Step(name, prompt, parse, editable=False)
+
+
+def saved_profile_lines(view: View) -> list[Line]:
+    saved = view.ctx.saved_profile or {}
+    preview = View(replace(view.state, answers=dict(saved)), view.ctx)
+    lines: list[Line] = [say("saved.intro")]
+    lines.extend(firm.summary_line(s, preview) for s in firm.profile_steps() if s.name in saved)
+    return lines
+
+
+def use_saved_step() -> Step:
+    choices = (
+        Choice("use", say("saved.use"), ("dung", "use", "ok")),
+        Choice("edit", say("saved.edit"), ("sua", "edit")),
+    )
+    return _choice_step("use_saved", saved_profile_lines, choices)
+
+
+def size_lines(result: SizeResult, answers: Mapping[str, Any], lang: str) -> list[Line]:
+    if not result.is_sme:
+        return [
+            say("size.not_sme", reason=Plain(explain.size_reason(result, lang))),
+            say("size.not_sme_next"),
+        ]
+    lines: list[Line] = [
+        say("size.result_line", summary=Plain(explain.size_summary(result, lang))),
+        say("size.reason_line", reason=Plain(explain.size_reason(result, lang))),
+    ]
+    alt = explain.size_alternatives(result, lang)
+    if alt:
+        lines.append(Plain(alt))
+    flags = explain.flag_names(firm.flags_of(answers), lang)
+    if flags:
+        lines.append(say("size.flags", flags=Plain(", ".join(flags))))
+    return lines
+
+
+def size_step() -> Step:
+    choices = (
+        Choice("continue", say("size.continue"), ("tiep tuc", "continue", "ok")),
+        Choice("edit", say("size.edit"), ("sua", "edit")),
+    )
+
+    def lines(view: View) -> list[Line]:
+        return size_lines(firm.size_of(view.answers), view.answers, view.lang)
+
+    return _choice_step("size_ok", lines, choices)
+
+
+def review_lines(view: View) -> list[Line]:
+    offers = chosen(view)
+    ests = estimates(view.answers, view.ctx, offers)
+    lines: list[Line] = [say("review.title", name=Plain(str(view.answers.get("name", ""))))]
+    for est in ests:
+        lines.extend(estimate_lines(est, view.lang))
+    total = sum(e.state_vnd for e in ests)
+    lines.append(say("review.total", total=Money(total)))
+    if any(r.needs_network_consultant for o in offers for r in o.rows):
+        lines.append(say("review.network_consultant"))
+    lines.append(say("estimate.indicative"))
+    return lines
+
+
+def review_step() -> Step:
+    choices = (
+        Choice("file", say("review.file"), ("nop", "nop ho so", "file")),
+        Choice("edit", say("review.edit"), ("sua", "edit")),
+        Choice("cancel", say("review.cancel"), ("huy", "cancel")),
+    )
+    return _choice_step("review", review_lines, choices)
+
+
+class OwnerJourney:
+    name = FLOW
+
+    def view(self, state: State, ctx: Context) -> View:
+        return View(state, ctx)
+
+    def steps(self, view: View) -> list[Step]:
+        steps: list[Step] = []
+        if view.ctx.saved_profile:
+            steps.append(use_saved_step())
+        steps.extend(firm.profile_steps())
+        steps.extend(firm.declaration_steps(view.answers, view.ctx))
+        if not all(k in view.answers for k in ("sector", "workers", "capital")):
+            return steps
+        steps.append(size_step())
+        steps.extend(support_steps(view))
+        steps.append(review_step())
+        return steps
+
+
+JOURNEY = OwnerJourney()
+
+
+def editable_steps(view: View) -> list[Step]:
+    return [s for s in JOURNEY.steps(view) if s.editable and s.name in view.answers]
+
+
+def filing_data(view: View) -> dict[str, Any]:
+    """Everything the shell stores for a new dossier: declaration, size, items, amounts, checklist."""
+    answers = view.answers
+    offers = chosen(view)
+    ests = estimates(answers, view.ctx, offers)
+    result = firm.size_of(answers)
+    province, commune = firm.location(answers)
+    items = []
+    for offer, est in zip(offers, ests, strict=True):
+        if not est.eligible:
+            continue
+        items.append(
+            {
+                "family": offer.family,
+                "item_id": est.item.id,
+                "code": est.item.code,
+                "programme_id": view.ctx.catalogue.programme_of(est.item.id).id,
+                "cost_vnd": est.cost_vnd * est.quantity,
+                "quantity": est.quantity,
+                "state_vnd": est.state_vnd,
+                "enterprise_vnd": est.enterprise_vnd,
+                "data": {
+                    "title_vi": est.item.title.vi,
+                    "title_en": est.item.title.en,
+                    "unit_cost_vnd": est.cost_vnd,
+                    "rate_percent": str(est.item.rate_percent) if est.item.rate_percent is not None else None,
+                    "cap_vnd": est.amount.cap_total_vnd if est.amount else None,
+                    "basis_vi": est.item.basis.cite("vi"),
+                    "basis_en": est.item.basis.cite("en"),
+                    "size_used": est.size.value if est.size else None,
+                    "quote": bool(answers.get(f"quote:{offer.family}")),
+                    "consultant_code": answers.get(f"consultant:{offer.family}") or None,
+                    "evidence": list(est.item.evidence),
+                },
+            }
+        )
+    profile = {k: answers[k] for k in (*firm.PROFILE_STEPS, *firm.DECLARATION_STEPS) if k in answers}
+    return {
+        "profile": profile,
+        "province": province,
+        "commune": commune,
+        "size": result.size.value,
+        "size_summary_vi": explain.size_summary(result, "vi"),
+        "size_summary_en": explain.size_summary(result, "en"),
+        "size_reason_vi": explain.size_reason(result, "vi"),
+        "size_reason_en": explain.size_reason(result, "en"),
+        "alternatives": [s.value for s in result.alternatives],
+        "flags": sorted(f.value for f in firm.flags_of(answers)),
+        "items": items,
+        "checklist": evidence_checklist(answers, ests),
+        "year": view.ctx.today.year,
+    }
+
+
+def review_summary(view: View) -> list[Line]:
+    return [firm.summary_line(s, view) for s in editable_steps(view)]
+
+
+def edit_choices(view: View) -> list[Choice]:
+    out = []
+    for step in editable_steps(view):
+        out.append(Choice(f"edit:{step.name}", firm.summary_line(step, view)))
+    return out
+
+
+def summary_msg(lines: Sequence[Line]) -> Msg:
+    return say("summary.block", lines=list(lines))
