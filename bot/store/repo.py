@@ -480,8 +480,3 @@ async def erase_user(s: AsyncSession, user_id: int, keep_statuses: Iterable[str]
     await s.flush()
     return {"kept_dossiers": [ref for _, ref in kept], "deleted": deleted, "files": files}
 
-
-async def unlinked_attachments(s: AsyncSession, user_id: int) -> list[Attachment]:
-    """Files the owner sent while no dossier was open: they go into the next dossier filed."""
-    stmt = select(Attachment).where(Attachment.user_id == user_id, Attachment.dossier_id.is_(None))
-    return list(await s.scalars(stmt))
