@@ -249,7 +249,8 @@ async def export_my_data(
 async def erase_me(
     s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    summary = await repo.erase_user(s, user.id)
+    # Approved dossiers are records of state money (recoverable under ND80 Art. 31): kept with open ones.
+    summary = await repo.erase_user(s, user.id, keep_statuses=(*repo.OPEN_STATUSES, "approved"))
     kept = summary.get("kept_dossiers") or []
     results["erase_summary"] = (
         t("deleteme.kept_dossiers", lang, refs=", ".join(kept)) if kept else t("deleteme.nothing_kept", lang)

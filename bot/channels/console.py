@@ -44,7 +44,7 @@ def to_input(line: str, last: list[Rendered], store: AttachmentStore, lang: str)
     wanted = fold(text)
     for reply in last:
         for button in reply.buttons:
-            if not button.payload.startswith("_") and fold(button.label) == wanted:
+            if fold(button.label) == wanted:
                 return Input(payload=button.payload)
     return Input(text=text)
 

@@ -479,4 +479,3 @@ async def erase_user(s: AsyncSession, user_id: int, keep_statuses: Iterable[str]
     user.deleted_at = utcnow()
     await s.flush()
     return {"kept_dossiers": [ref for _, ref in kept], "deleted": deleted, "files": files}
-

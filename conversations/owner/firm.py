@@ -79,12 +79,16 @@ def _months_step() -> Step:
     def prompt(view: View) -> Prompt:
         return Prompt(
             (say("ask.months"),),
-            (Choice("full", say("choice.full_year"), FULL_YEAR_WORDS),),
+            (Choice("_full", say("choice.full_year"), FULL_YEAR_WORDS),),
             example=say("example.months"),
         )
 
     def parse(view: View, inp: Input) -> int | None:
-        if inp.payload == "full" or fold(inp.text) in FULL_YEAR_WORDS or fold(inp.text) == fold("trên 1 năm"):
+        if (
+            inp.payload == "_full"
+            or fold(inp.text) in FULL_YEAR_WORDS
+            or fold(inp.text) == fold("trên 1 năm")
+        ):
             return None
         text = inp.text.strip()
         if not text.isdigit():
