@@ -92,7 +92,8 @@ async def test_women_owned_small_manufacturer_in_a_cluster(env: tuple) -> None:
     assert "18 triệu đồng" in review  # 3 of 4 trainees x 12 M x 50 % (ND80 Art. 25.1.b)
     assert "143 triệu đồng" in review
     await owner.send("1")
-    [(ref, status, items_filed)] = await dossiers(engine)
+    [(_, status, items_filed)] = await dossiers(engine)
+    assert status == "submitted"
     assert sorted(items_filed) == [("III.A.2.2", 125_000_000), ("IV.1.2", 18_000_000)]
 
 
