@@ -26,6 +26,7 @@ class App:
 
 async def open_app(settings: Settings) -> App:
     engine = await open_database(settings.database_url)
-    service = Service(session_factory(engine), default_catalogue())
+    single_writer = engine.dialect.name == "sqlite"
+    service = Service(session_factory(engine), default_catalogue(), single_writer=single_writer)
     store = AttachmentStore(settings.files_dir, settings.max_file_bytes, settings.allowed_mime_prefixes)
     return App(settings, engine, service, store)

@@ -9,6 +9,7 @@ other (an in-process lock plus a row lock in the database); different users' run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store import repo
-from bot.store.models import Dossier, User
+from bot.store.models import Dossier, Enterprise, User
 from conversations.context import Context, DossierView
 from conversations.engine import Input, State
 from conversations.messages import Effect, Reply, render, render_line
@@ -63,11 +64,17 @@ class Service:
         sessions: async_sessionmaker[AsyncSession],
         catalogue: Catalogue,
         today: Callable[[], dt.date] = dt.date.today,
+        single_writer: bool = False,
     ) -> None:
         self.sessions = sessions
         self.catalogue = catalogue
         self.today = today
         self._locks: dict[str, asyncio.Lock] = {}
+        # SQLite has one writer at a time: queue the transactions here rather than in its busy handler,
+        # which sleeps and retries. PostgreSQL runs them concurrently (a row lock orders one user's).
+        self._writer: asyncio.Lock | contextlib.nullcontext[None] = (
+            asyncio.Lock() if single_writer else contextlib.nullcontext()
+        )
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -85,11 +92,11 @@ class Service:
                 return await self._apologise(channel, external_id)
 
     async def _handle(self, channel: str, external_id: str, key: str, inp: Input) -> Outcome:
-        async with self.sessions.begin() as s:
-            user = await repo.get_or_create_user(s, channel, external_id)
+        async with self._writer, self.sessions.begin() as s:
+            user, saved, enterprise, n_dossiers = await repo.user_snapshot(s, channel, external_id)
             await repo.lock_user(s, user.id)
-            state = State.from_json(await repo.load_state(s, user.id) or {"lang": user.lang})
-            ctx = await self.context(s, user)
+            state = State.from_json(saved or {"lang": user.lang})
+            ctx = await self.context(s, user, enterprise, n_dossiers)
             outcome = owner_handle(state, inp, ctx)
             results = await self.apply(s, user, key, outcome.effects, outcome.state.lang)
             if not results.get("_forget"):
@@ -101,10 +108,10 @@ class Service:
     async def _apologise(self, channel: str, external_id: str) -> Outcome:
         """A handler error never leaves the user in silence: sorry, and the question again."""
         try:
-            async with self.sessions.begin() as s:
-                user = await repo.get_or_create_user(s, channel, external_id)
-                state = State.from_json(await repo.load_state(s, user.id) or {"lang": user.lang})
-                ctx = await self.context(s, user)
+            async with self._writer, self.sessions.begin() as s:
+                user, saved, enterprise, n_dossiers = await repo.user_snapshot(s, channel, external_id)
+                state = State.from_json(saved or {"lang": user.lang})
+                ctx = await self.context(s, user, enterprise, n_dossiers)
             again = resume(state, ctx)
             lang = state.lang
             first = Rendered(t("error_apology", lang))
@@ -113,12 +120,13 @@ class Service:
             log.exception("error while apologising to %s:%s", channel, external_id)
             return Outcome([Rendered(t("error_apology", "vi"))])
 
-    async def context(self, s: AsyncSession, user: User) -> Context:
+    async def context(
+        self, s: AsyncSession, user: User, enterprise: Enterprise | None, n_dossiers: int
+    ) -> Context:
         today = self.today()
-        enterprise = await repo.enterprise_of(s, user.id)
-        dossiers = await repo.dossiers_of(s, user.id)
+        dossiers = await repo.dossiers_of(s, user.id) if n_dossiers else []
         open_ids = {i.item_id for d in dossiers if d.status in repo.OPEN_STATUSES for i in d.items}
-        used = await repo.used_this_year(s, user.id, today.year) if dossiers else {}
+        used = used_this_year(dossiers, today.year)
         return Context(
             today=today,
             catalogue=self.catalogue,
@@ -146,6 +154,17 @@ class Service:
         elif reply.attach == "dossier" and "dossier_document" in results:
             document = results["dossier_document"]
         return Rendered(render(reply, lang, results), buttons, document)
+
+
+def used_this_year(dossiers: list[Dossier], year: int) -> dict[str, int]:
+    """What the firm already received this year per item (TT06 Art. 3.5), from approved dossiers."""
+    used: dict[str, int] = {}
+    for d in dossiers:
+        if d.status == "approved" and d.year == year:
+            for item in d.items:
+                if item.approved_vnd is not None:
+                    used[item.item_id] = used.get(item.item_id, 0) + item.approved_vnd
+    return used
 
 
 def dossier_view(d: Dossier) -> DossierView:

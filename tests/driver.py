@@ -58,5 +58,6 @@ class Owner:
 
 async def open_service(url: str, clock: Clock | None = None) -> tuple[Service, object]:
     engine = await open_database(url)
-    service = Service(session_factory(engine), default_catalogue(), clock or Clock())
+    sqlite = engine.dialect.name == "sqlite"
+    service = Service(session_factory(engine), default_catalogue(), clock or Clock(), single_writer=sqlite)
     return service, engine

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,9 +20,9 @@ def profile(name: str, place: list[str]) -> list[str]:
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[tuple[object, AsyncEngine, Clock]]:
+async def env(db_url: str) -> AsyncIterator[tuple[object, AsyncEngine, Clock]]:
     clock = Clock()
-    service, engine = await open_service(f"sqlite+aiosqlite:///{tmp_path / 'smebot.db'}", clock)
+    service, engine = await open_service(db_url, clock)
     yield service, engine, clock  # type: ignore[misc]
     await engine.dispose()  # type: ignore[attr-defined]
 

@@ -21,7 +21,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 DEFAULT_URL = "sqlite+aiosqlite:///smebot.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-SQLITE_PRAGMAS = ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000")
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000")
 _MIGRATION_LOCK = (
     0x534D45424F54  # "SMEBOT": a PostgreSQL advisory lock, so two processes never migrate at once
 )

@@ -89,9 +89,26 @@ async def lock_user(s: AsyncSession, user_id: int) -> None:
     """Serialise this transaction with every other one that locks the same user, until commit."""
     if _dialect(s) == "postgresql":
         await s.execute(select(User.id).where(User.id == user_id).with_for_update())
-    else:  # SQLite locks the whole database for a writer; a no-op write takes that lock now
-        stmt = update(User).where(User.id == user_id).values(id=User.id)
-        await s.execute(stmt.execution_options(synchronize_session=False))
+    # SQLite: every transaction starts with BEGIN IMMEDIATE (see db.py), which already holds the
+    # database's single write lock until commit, so there is nothing more to take.
+
+
+async def user_snapshot(
+    s: AsyncSession, channel: str, external_id: str
+) -> tuple[User, Json | None, Enterprise | None, int]:
+    """The user (created if new), their conversation state, enterprise and dossier count: one query."""
+    dossiers = select(func.count(Dossier.id)).where(Dossier.user_id == User.id).scalar_subquery()
+    stmt = (
+        select(User, ConversationState.state, Enterprise, dossiers)
+        .outerjoin(ConversationState, ConversationState.user_id == User.id)
+        .outerjoin(Enterprise, Enterprise.user_id == User.id)
+        .where(User.channel == channel, User.external_id == external_id)
+    )
+    row = (await s.execute(stmt)).first()
+    if row is None:
+        return await get_or_create_user(s, channel, external_id), None, None, 0
+    user, state, enterprise, count = row
+    return user, state, enterprise, int(count or 0)
 
 
 # conversation state

@@ -9,7 +9,7 @@ from typing import Any
 from conversations.context import Context
 from conversations.engine import Prompt, Step, View
 from conversations.messages import Choice, Line, Plain, say
-from conversations.owner.firm import profile_of, programme_here
+from conversations.owner.firm import DECLARATION_STEPS, PROFILE_STEPS, profile_of, programme_here
 from conversations.steps import count_step, money_step, multi_step, text_step, yes_no_step
 from rules import explain
 from rules.catalogue import QUANTITY_UNITS, Item, Kind
@@ -36,6 +36,20 @@ class Offer:
 
 def offers(answers: Mapping[str, Any], ctx: Context) -> list[Offer]:
     """The supports this profile may get here and today, grouped by kind then programme."""
+    relevant = tuple((k, answers.get(k)) for k in (*PROFILE_STEPS, *DECLARATION_STEPS))
+    key = (relevant, ctx.today, ctx.open_item_ids, id(ctx.catalogue))
+    found = _OFFERS.get(key)
+    if found is None:
+        if len(_OFFERS) > 256:
+            _OFFERS.clear()
+        found = _OFFERS[key] = _offers(answers, ctx)
+    return list(found)
+
+
+_OFFERS: dict[tuple[Any, ...], tuple[Offer, ...]] = {}
+
+
+def _offers(answers: Mapping[str, Any], ctx: Context) -> tuple[Offer, ...]:
     profile = profile_of(answers)
     found: list[Offer] = []
     for family, rows in ctx.catalogue.families().items():
@@ -49,7 +63,7 @@ def offers(answers: Mapping[str, Any], ctx: Context) -> list[Offer]:
         found.append(Offer(family, programme.id, rows, best.item))
     programme_order = {pid: i for i, pid in enumerate(ctx.catalogue.programmes)}
     found.sort(key=lambda o: (KIND_ORDER.index(o.kind), programme_order[o.programme_id]))
-    return found
+    return tuple(found)
 
 
 def blocked_by_open_dossier(answers: Mapping[str, Any], ctx: Context) -> int:
