@@ -9,7 +9,6 @@ other (an in-process lock plus a row lock in the database); different users' run
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -17,12 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.store import repo
+from bot.store.db import Database
 from bot.store.models import Dossier, Enterprise, User
 from conversations.context import Context, DossierView
 from conversations.engine import Input, State
+from conversations.engine import Outcome as EngineOutcome
 from conversations.messages import Effect, Reply, render, render_line
 from conversations.owner.handler import handle as owner_handle
 from conversations.owner.handler import resume
@@ -61,20 +62,14 @@ class Outcome:
 class Service:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: Database,
         catalogue: Catalogue,
         today: Callable[[], dt.date] = dt.date.today,
-        single_writer: bool = False,
     ) -> None:
-        self.sessions = sessions
+        self.db = db
         self.catalogue = catalogue
         self.today = today
         self._locks: dict[str, asyncio.Lock] = {}
-        # SQLite has one writer at a time: queue the transactions here rather than in its busy handler,
-        # which sleeps and retries. PostgreSQL runs them concurrently (a row lock orders one user's).
-        self._writer: asyncio.Lock | contextlib.nullcontext[None] = (
-            asyncio.Lock() if single_writer else contextlib.nullcontext()
-        )
 
     def _lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -92,26 +87,36 @@ class Service:
                 return await self._apologise(channel, external_id)
 
     async def _handle(self, channel: str, external_id: str, key: str, inp: Input) -> Outcome:
-        async with self._writer, self.sessions.begin() as s:
-            user, saved, enterprise, n_dossiers = await repo.user_snapshot(s, channel, external_id)
-            await repo.lock_user(s, user.id)
-            state = State.from_json(saved or {"lang": user.lang})
-            ctx = await self.context(s, user, enterprise, n_dossiers)
-            outcome = owner_handle(state, inp, ctx)
-            results = await self.apply(s, user, key, outcome.effects, outcome.state.lang)
-            if not results.get("_forget"):
-                await repo.save_state(s, user.id, outcome.state.to_json())
-                user.lang = outcome.state.lang
+        outcome, results = await self.db.run(self.step, channel, external_id, key, inp)
         lang = outcome.state.lang
         return Outcome([self.render(r, lang, results) for r in outcome.replies], lang)
 
+    def step(
+        self, s: Session, channel: str, external_id: str, key: str, inp: Input
+    ) -> tuple[EngineOutcome, dict[str, Any]]:
+        """The unit of work of one message, in one transaction (see the module docstring)."""
+        user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
+        repo.lock_user(s, user.id)
+        state = State.from_json(saved or {"lang": user.lang})
+        ctx = self.context(s, user, enterprise, n_dossiers)
+        outcome = owner_handle(state, inp, ctx)
+        results = self.apply(s, user, key, outcome.effects, outcome.state.lang)
+        if not results.get("_forget"):
+            repo.save_state(s, user.id, outcome.state.to_json(), exists=saved is not None)
+            user.lang = outcome.state.lang
+        return outcome, results
+
     async def _apologise(self, channel: str, external_id: str) -> Outcome:
         """A handler error never leaves the user in silence: sorry, and the question again."""
+
+        def load(s: Session) -> tuple[State, Context]:
+            user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
+            return State.from_json(saved or {"lang": user.lang}), self.context(
+                s, user, enterprise, n_dossiers
+            )
+
         try:
-            async with self._writer, self.sessions.begin() as s:
-                user, saved, enterprise, n_dossiers = await repo.user_snapshot(s, channel, external_id)
-                state = State.from_json(saved or {"lang": user.lang})
-                ctx = await self.context(s, user, enterprise, n_dossiers)
+            state, ctx = await self.db.run(load)
             again = resume(state, ctx)
             lang = state.lang
             first = Rendered(t("error_apology", lang))
@@ -120,11 +125,9 @@ class Service:
             log.exception("error while apologising to %s:%s", channel, external_id)
             return Outcome([Rendered(t("error_apology", "vi"))])
 
-    async def context(
-        self, s: AsyncSession, user: User, enterprise: Enterprise | None, n_dossiers: int
-    ) -> Context:
+    def context(self, s: Session, user: User, enterprise: Enterprise | None, n_dossiers: int) -> Context:
         today = self.today()
-        dossiers = await repo.dossiers_of(s, user.id) if n_dossiers else []
+        dossiers = repo.dossiers_of(s, user.id) if n_dossiers else []
         open_ids = {i.item_id for d in dossiers if d.status in repo.OPEN_STATUSES for i in d.items}
         used = used_this_year(dossiers, today.year)
         return Context(
@@ -137,12 +140,12 @@ class Service:
             dossiers=tuple(dossier_view(d) for d in dossiers),
         )
 
-    async def apply(
-        self, s: AsyncSession, user: User, key: str, effects: tuple[Effect, ...], lang: str
+    def apply(
+        self, s: Session, user: User, key: str, effects: tuple[Effect, ...], lang: str
     ) -> dict[str, Any]:
         results: dict[str, Any] = {}
         for effect in effects:
-            await EFFECTS[effect.kind](s, user, key, effect.data, results, lang)
+            EFFECTS[effect.kind](s, user, key, effect.data, results, lang)
         return results
 
     def render(self, reply: Reply, lang: str, results: Mapping[str, Any]) -> Rendered:
@@ -185,41 +188,41 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-EffectFn = Callable[[AsyncSession, User, str, Mapping[str, Any], dict[str, Any], str], Any]
+EffectFn = Callable[[Session, User, str, Mapping[str, Any], dict[str, Any], str], Any]
 
 
-async def record_consent(
-    s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+def record_consent(
+    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
     user.consent_at = _now()
     user.consent_version = str(data["version"])
     user.deleted_at = None
-    await repo.add_event(s, key, "consent", after={"version": data["version"], "lang": data.get("lang")})
+    repo.add_event(s, key, "consent", after={"version": data["version"], "lang": data.get("lang")})
 
 
-async def decline_consent(
-    s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+def decline_consent(
+    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
     """No consent, no data kept: the user row (and its state) goes."""
-    await s.delete(user)
+    s.delete(user)
     results["_forget"] = True
 
 
-async def save_profile(
-    s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+def save_profile(
+    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
     profile = dict(data["profile"])
-    await repo.upsert_enterprise(s, user.id, str(profile.get("name", "")), profile.get("tax_code"), profile)
+    repo.upsert_enterprise(s, user.id, str(profile.get("name", "")), profile.get("tax_code"), profile)
 
 
-async def file_dossier(
-    s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+def file_dossier(
+    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
     payload = dict(data["data"])
-    enterprise = await repo.enterprise_of(s, user.id)
-    unlinked = await repo.unlinked_attachments(s, user.id)
+    enterprise = repo.enterprise_of(s, user.id)
+    unlinked = repo.unlinked_attachments(s, user.id)
     payload["attachments"] = len(unlinked)
-    dossier = await repo.add_dossier(
+    dossier = repo.add_dossier(
         s,
         user_id=user.id,
         enterprise_id=enterprise.id if enterprise else None,
@@ -231,20 +234,18 @@ async def file_dossier(
     )
     for attachment in unlinked:
         attachment.dossier_id = dossier.id
-    await repo.add_event(
-        s, key, "file", dossier_id=dossier.id, after={"status": "submitted", "ref": dossier.ref}
-    )
+    repo.add_event(s, key, "file", dossier_id=dossier.id, after={"status": "submitted", "ref": dossier.ref})
     results["dossier_ref"] = dossier.ref
 
 
-async def attach_file(
-    s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+def attach_file(
+    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
     info = dict(data["file"])
-    dossier = await repo.dossier_by_ref(s, data["ref"]) if data.get("ref") else None
+    dossier = repo.dossier_by_ref(s, data["ref"]) if data.get("ref") else None
     if dossier is not None and dossier.user_id != user.id:
         dossier = None
-    await repo.add_attachment(
+    repo.add_attachment(
         s,
         user_id=user.id,
         dossier_id=dossier.id if dossier else None,
@@ -256,38 +257,38 @@ async def attach_file(
     )
     if dossier is not None:
         dossier.data = {**dossier.data, "attachments": int(dossier.data.get("attachments", 0)) + 1}
-        await repo.add_event(s, key, "attach", dossier_id=dossier.id, note=info["name"])
+        repo.add_event(s, key, "attach", dossier_id=dossier.id, note=info["name"])
 
 
-async def export_my_data(
-    s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+def export_my_data(
+    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    results["mydata"] = await repo.export_user_data(s, user.id)
+    results["mydata"] = repo.export_user_data(s, user.id)
 
 
-async def erase_me(
-    s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+def erase_me(
+    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
     # Approved dossiers are records of state money (recoverable under ND80 Art. 31): kept with open ones.
-    summary = await repo.erase_user(s, user.id, keep_statuses=(*repo.OPEN_STATUSES, "approved"))
+    summary = repo.erase_user(s, user.id, keep_statuses=(*repo.OPEN_STATUSES, "approved"))
     kept = summary.get("kept_dossiers") or []
     results["erase_summary"] = (
         t("deleteme.kept_dossiers", lang, refs=", ".join(kept)) if kept else t("deleteme.nothing_kept", lang)
     )
-    await repo.add_event(s, key, "erase", after={"kept_dossiers": kept})
+    repo.add_event(s, key, "erase", after={"kept_dossiers": kept})
     results["_forget"] = True
 
 
-async def withdraw(
-    s: AsyncSession, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+def withdraw(
+    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    dossier = await repo.dossier_by_ref(s, data["ref"])
+    dossier = repo.dossier_by_ref(s, data["ref"])
     if dossier is None or dossier.user_id != user.id or dossier.status not in repo.OPEN_STATUSES:
         return
     before = dossier.status
     dossier.status = "withdrawn"
     dossier.version += 1
-    await repo.add_event(
+    repo.add_event(
         s, key, "withdraw", dossier_id=dossier.id, before={"status": before}, after={"status": "withdrawn"}
     )
 

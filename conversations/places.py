@@ -14,7 +14,7 @@ def provinces() -> tuple[tuple[int, str], ...]:
 
 @lru_cache(maxsize=64)
 def communes(province_code: int) -> tuple[tuple[int, str], ...]:
-    if province_code not in dict(provinces()):
+    if province_code not in _province_names():
         return ()
     return tuple(
         sorted(
@@ -24,12 +24,22 @@ def communes(province_code: int) -> tuple[tuple[int, str], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _province_names() -> dict[int, str]:
+    return dict(provinces())
+
+
+@lru_cache(maxsize=64)
+def _commune_names(province_code: int) -> dict[int, str]:
+    return dict(communes(province_code))
+
+
 def province_name(code: int) -> str:
-    return dict(provinces()).get(code, "")
+    return _province_names().get(code, "")
 
 
 def commune_name(province_code: int, code: int) -> str:
-    return dict(communes(province_code)).get(code, "")
+    return _commune_names(province_code).get(code, "")
 
 
 def short_name(name: str) -> str:

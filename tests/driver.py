@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.service import Rendered, Service
-from bot.store.db import open_database, session_factory
+from bot.store.db import Database, open_db
 from conversations.engine import FileInfo, Input
 from rules.catalogue import default_catalogue
 from rules.text import fold
@@ -56,8 +56,6 @@ class Owner:
         raise AssertionError(f"no button {label_part!r} in {self.buttons()}")
 
 
-async def open_service(url: str, clock: Clock | None = None) -> tuple[Service, object]:
-    engine = await open_database(url)
-    sqlite = engine.dialect.name == "sqlite"
-    service = Service(session_factory(engine), default_catalogue(), clock or Clock(), single_writer=sqlite)
-    return service, engine
+async def open_service(url: str, clock: Clock | None = None) -> tuple[Service, Database]:
+    db = await open_db(url)
+    return Service(db, default_catalogue(), clock or Clock()), db

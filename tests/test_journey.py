@@ -22,9 +22,9 @@ def profile(name: str, place: list[str]) -> list[str]:
 @pytest.fixture
 async def env(db_url: str) -> AsyncIterator[tuple[object, AsyncEngine, Clock]]:
     clock = Clock()
-    service, engine = await open_service(db_url, clock)
-    yield service, engine, clock  # type: ignore[misc]
-    await engine.dispose()  # type: ignore[attr-defined]
+    service, db = await open_service(db_url, clock)
+    yield service, db.engine, clock  # type: ignore[misc]
+    await db.close()
 
 
 async def dossiers(engine: AsyncEngine) -> list[tuple[str, str, list[tuple[str, int]]]]:

@@ -21,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.store import repo
 from bot.store.db import alembic_config, open_database, session_factory
@@ -59,7 +60,7 @@ def sessions(engine: AsyncEngine) -> Sessions:
 
 async def new_user(sessions: Sessions, external_id: str = "42", **fields: Any) -> User:
     async with sessions() as s, s.begin():
-        user = await repo.get_or_create_user(s, "telegram", external_id)
+        user = await s.run_sync(repo.get_or_create_user, "telegram", external_id)
         for key, value in fields.items():
             setattr(user, key, value)
     return user
@@ -82,8 +83,8 @@ def item(item_id: str, state_vnd: int, **fields: Any) -> dict[str, Any]:
 async def file_dossier(
     s: AsyncSession, user_id: int, status: str, items: list[dict[str, Any]], year: int = 2026
 ) -> Any:
-    return await repo.add_dossier(
-        s,
+    return await s.run_sync(
+        repo.add_dossier,
         user_id=user_id,
         enterprise_id=None,
         year=year,
@@ -149,13 +150,13 @@ async def test_sqlite_folder_and_pragmas_on_every_connection(tmp_path: Path) -> 
 
 async def test_get_or_create_user_inserts_once(sessions: Sessions) -> None:
     async with sessions() as s, s.begin():
-        first = await repo.get_or_create_user(s, "telegram", "42")
-        again = await repo.get_or_create_user(s, "telegram", "42")
-        other = await repo.get_or_create_user(s, "zalo", "42")
+        first = await s.run_sync(repo.get_or_create_user, "telegram", "42")
+        again = await s.run_sync(repo.get_or_create_user, "telegram", "42")
+        other = await s.run_sync(repo.get_or_create_user, "zalo", "42")
     assert first is again and first.id != other.id
     assert (first.lang, first.role, first.unreachable, first.deleted_at) == ("vi", "owner", False, None)
     async with sessions() as s:
-        stored = await repo.get_or_create_user(s, "telegram", "42")
+        stored = await s.run_sync(repo.get_or_create_user, "telegram", "42")
         assert stored.id == first.id
         assert stored.created_at.tzinfo is UTC
         assert await count(s, User) == 2
@@ -169,24 +170,26 @@ async def test_get_or_create_user_survives_a_lost_race(
     real_lookup = repo._user_by_identity
     calls: list[str] = []
 
-    async def stale_once(s: AsyncSession, channel: str, external_id: str) -> User | None:
+    def stale_once(s: Session, channel: str, external_id: str) -> User | None:
         calls.append(external_id)
-        return None if len(calls) == 1 else await real_lookup(s, channel, external_id)
+        return None if len(calls) == 1 else real_lookup(s, channel, external_id)
 
     monkeypatch.setattr(repo, "_user_by_identity", stale_once)
     async with sessions() as s, s.begin():
-        loser = await repo.get_or_create_user(s, "telegram", "7")
-        await repo.save_state(s, loser.id, {"step": "consent"})  # the outer transaction is still usable
+        loser = await s.run_sync(repo.get_or_create_user, "telegram", "7")
+        await s.run_sync(
+            repo.save_state, loser.id, {"step": "consent"}
+        )  # the outer transaction is still usable
     assert loser.id == winner.id and calls == ["7", "7"]
     async with sessions() as s:
         assert await count(s, User) == 1
-        assert await repo.load_state(s, winner.id) == {"step": "consent"}
+        assert await s.run_sync(repo.load_state, winner.id) == {"step": "consent"}
 
 
 async def test_concurrent_first_messages_create_one_user(sessions: Sessions) -> None:
     async def first_message() -> int:
         async with sessions() as s, s.begin():
-            user = await repo.get_or_create_user(s, "zalo", "z-1")
+            user = await s.run_sync(repo.get_or_create_user, "zalo", "z-1")
             await asyncio.sleep(0.02)  # hold the transaction while the others arrive
             return user.id
 
@@ -200,14 +203,14 @@ async def test_state_round_trip_and_version_bump(sessions: Sessions) -> None:
     user = await new_user(sessions)
     state = {"flow": "size", "answers": {"revenue_vnd": 10**15, "sector": "siêu nhỏ"}, "history": [1, 2]}
     async with sessions() as s, s.begin():
-        assert await repo.load_state(s, user.id) is None
-        await repo.save_state(s, user.id, state)
+        assert await s.run_sync(repo.load_state, user.id) is None
+        await s.run_sync(repo.save_state, user.id, state)
     async with sessions() as s, s.begin():
-        assert await repo.load_state(s, user.id) == state
+        assert await s.run_sync(repo.load_state, user.id) == state
         assert await s.scalar(select(ConversationState.version)) == 1
-        await repo.save_state(s, user.id, {"flow": "items"})
+        await s.run_sync(repo.save_state, user.id, {"flow": "items"})
     async with sessions() as s:
-        assert await repo.load_state(s, user.id) == {"flow": "items"}
+        assert await s.run_sync(repo.load_state, user.id) == {"flow": "items"}
         row = await s.get(ConversationState, user.id)
         assert row is not None and row.version == 2 and row.updated_at.tzinfo is UTC
 
@@ -218,14 +221,14 @@ async def test_lock_user_serialises_read_modify_write(sessions: Sessions) -> Non
 
     async def handle_update() -> None:
         async with sessions() as s, s.begin():
-            await repo.lock_user(s, user.id)
-            state = await repo.load_state(s, user.id) or {"n": 0}
+            await s.run_sync(repo.lock_user, user.id)
+            state = await s.run_sync(repo.load_state, user.id) or {"n": 0}
             await asyncio.sleep(0.005)  # let the other workers run into the lock
-            await repo.save_state(s, user.id, {"n": state["n"] + 1})
+            await s.run_sync(repo.save_state, user.id, {"n": state["n"] + 1})
 
     await asyncio.gather(*(handle_update() for _ in range(10)))
     async with sessions() as s:
-        assert await repo.load_state(s, user.id) == {"n": 10}
+        assert await s.run_sync(repo.load_state, user.id) == {"n": 10}
         assert await s.scalar(select(ConversationState.version)) == 10
 
 
@@ -234,21 +237,21 @@ async def test_lock_user_serialises_read_modify_write(sessions: Sessions) -> Non
 
 async def test_refs_are_sequential_per_year_and_gapless_on_rollback(sessions: Sessions) -> None:
     async with sessions() as s, s.begin():
-        refs = [await repo.next_dossier_ref(s, 2026) for _ in range(3)]
-        refs.append(await repo.next_dossier_ref(s, 2027))
+        refs = [await s.run_sync(repo.next_dossier_ref, 2026) for _ in range(3)]
+        refs.append(await s.run_sync(repo.next_dossier_ref, 2027))
     assert refs == ["HS-2026-000001", "HS-2026-000002", "HS-2026-000003", "HS-2027-000001"]
     async with sessions() as s:
         async with s.begin():
-            assert await repo.next_dossier_ref(s, 2026) == "HS-2026-000004"
+            assert await s.run_sync(repo.next_dossier_ref, 2026) == "HS-2026-000004"
             await s.rollback()
         async with s.begin():
-            assert await repo.next_dossier_ref(s, 2026) == "HS-2026-000004"
+            assert await s.run_sync(repo.next_dossier_ref, 2026) == "HS-2026-000004"
 
 
 async def test_refs_stay_distinct_under_20_concurrent_sessions(sessions: Sessions) -> None:
     async def allocate() -> str:
         async with sessions() as s, s.begin():
-            return await repo.next_dossier_ref(s, 2026)
+            return await s.run_sync(repo.next_dossier_ref, 2026)
 
     refs = await asyncio.gather(*(allocate() for _ in range(20)))
     assert len(set(refs)) == 20
@@ -276,18 +279,18 @@ async def test_add_dossier_open_items_and_used_this_year(sessions: Sessions) -> 
     assert [i.item_id for i in submitted.items] == ["A", "B"]
 
     async with sessions() as s:
-        assert await repo.open_item_ids(s, owner.id) == {"A", "B", "E"}
-        assert await repo.used_this_year(s, owner.id, 2026) == {"C": 50_000_000}
-        assert await repo.used_this_year(s, owner.id, 2025) == {"C": 9_000_000}
-        assert await repo.used_this_year(s, neighbour.id, 2026) == {}
-        mine = await repo.dossiers_of(s, owner.id)
+        assert await s.run_sync(repo.open_item_ids, owner.id) == {"A", "B", "E"}
+        assert await s.run_sync(repo.used_this_year, owner.id, 2026) == {"C": 50_000_000}
+        assert await s.run_sync(repo.used_this_year, owner.id, 2025) == {"C": 9_000_000}
+        assert await s.run_sync(repo.used_this_year, neighbour.id, 2026) == {}
+        mine = await s.run_sync(repo.dossiers_of, owner.id)
         assert [d.ref for d in mine][:2] == [needs_info.ref, "HS-2026-000004"]  # newest first
         assert len(mine) == 6 and mine[-1].ref == submitted.ref
         assert [i.cost_vnd for i in mine[-1].items] == [10**15, 10_000_000]  # BigInteger round trip
-        found = await repo.dossier_by_ref(s, submitted.ref)
+        found = await s.run_sync(repo.dossier_by_ref, submitted.ref)
         assert found is not None and found.attachments == [] and len(found.items) == 2
         assert found.data == {"declaration": {"workers": 5}} and found.created_at.tzinfo is UTC
-        assert await repo.dossier_by_ref(s, "HS-1999-000001") is None
+        assert await s.run_sync(repo.dossier_by_ref, "HS-1999-000001") is None
 
 
 async def test_money_must_be_int(sessions: Sessions) -> None:
@@ -300,19 +303,21 @@ async def test_money_must_be_int(sessions: Sessions) -> None:
 async def test_enterprise_upsert_keeps_one_profile(sessions: Sessions) -> None:
     user = await new_user(sessions)
     async with sessions() as s, s.begin():
-        created = await repo.upsert_enterprise(s, user.id, "Cơ sở Lan", None, {"sector": "trade"})
+        created = await s.run_sync(repo.upsert_enterprise, user.id, "Cơ sở Lan", None, {"sector": "trade"})
     async with sessions() as s, s.begin():
-        updated = await repo.upsert_enterprise(s, user.id, "Công ty TNHH Lan", "0101234567", {"workers": 8})
+        updated = await s.run_sync(
+            repo.upsert_enterprise, user.id, "Công ty TNHH Lan", "0101234567", {"workers": 8}
+        )
     assert updated.id == created.id
     async with sessions() as s:
-        stored = await repo.enterprise_of(s, user.id)
+        stored = await s.run_sync(repo.enterprise_of, user.id)
         assert stored is not None
         assert (stored.name, stored.tax_code, stored.profile) == (
             "Công ty TNHH Lan",
             "0101234567",
             {"workers": 8},
         )
-        assert await repo.enterprise_of(s, user.id + 1) is None
+        assert await s.run_sync(repo.enterprise_of, user.id + 1) is None
 
 
 # inbox and outbox
@@ -321,27 +326,27 @@ async def test_enterprise_upsert_keeps_one_profile(sessions: Sessions) -> None:
 async def test_record_update_stores_an_update_once(sessions: Sessions) -> None:
     key = repo.user_key("telegram", "42")
     async with sessions() as s, s.begin():
-        assert await repo.record_update(s, "telegram", "1001", key, {"text": "xin chào"}) is True
+        assert await s.run_sync(repo.record_update, "telegram", "1001", key, {"text": "xin chào"}) is True
     async with sessions() as s, s.begin():  # the platform delivers it again
-        assert await repo.record_update(s, "telegram", "1001", key, {"text": "again"}) is False
-        assert await repo.record_update(s, "zalo", "1001", key, {"text": "other source"}) is True
+        assert await s.run_sync(repo.record_update, "telegram", "1001", key, {"text": "again"}) is False
+        assert await s.run_sync(repo.record_update, "zalo", "1001", key, {"text": "other source"}) is True
 
     async def redeliver() -> bool:
         async with sessions() as s, s.begin():
-            return await repo.record_update(s, "telegram", "1002", key, {"text": "twice at once"})
+            return await s.run_sync(repo.record_update, "telegram", "1002", key, {"text": "twice at once"})
 
     assert sorted(await asyncio.gather(*(redeliver() for _ in range(5)))) == [False] * 4 + [True]
     async with sessions() as s, s.begin():
-        pending = await repo.unprocessed_updates(s, limit=10)
+        pending = await s.run_sync(repo.unprocessed_updates, limit=10)
         assert [(u.source, u.update_id) for u in pending] == [
             ("telegram", "1001"),
             ("zalo", "1001"),
             ("telegram", "1002"),
         ]
         assert pending[0].payload == {"text": "xin chào"} and pending[0].user_key == "telegram:42"
-        await repo.mark_processed(s, "telegram", "1001")
+        await s.run_sync(repo.mark_processed, "telegram", "1001")
     async with sessions() as s:
-        assert [u.update_id for u in await repo.unprocessed_updates(s, limit=10)] == ["1001", "1002"]
+        assert [u.update_id for u in await s.run_sync(repo.unprocessed_updates, limit=10)] == ["1001", "1002"]
         assert await count(s, ProcessedUpdate) == 3
 
 
@@ -349,25 +354,25 @@ async def test_enqueue_dedup_and_outbox_lifecycle(sessions: Sessions) -> None:
     user = await new_user(sessions)
     message = {"key": "dossier.approved", "params": {"ref": "HS-2026-000001"}}
     async with sessions() as s, s.begin():
-        assert await repo.enqueue(s, user, message, dedup_key="approved:HS-2026-000001") is True
+        assert await s.run_sync(repo.enqueue, user, message, dedup_key="approved:HS-2026-000001") is True
     async with sessions() as s, s.begin():  # the effect runs again after a crash
-        assert await repo.enqueue(s, user, message, dedup_key="approved:HS-2026-000001") is False
-        assert await repo.enqueue(s, user, {"key": "broadcast"}, dedup_key=None) is True
-        assert await repo.enqueue(s, user, {"key": "broadcast"}, dedup_key=None) is True
+        assert await s.run_sync(repo.enqueue, user, message, dedup_key="approved:HS-2026-000001") is False
+        assert await s.run_sync(repo.enqueue, user, {"key": "broadcast"}, dedup_key=None) is True
+        assert await s.run_sync(repo.enqueue, user, {"key": "broadcast"}, dedup_key=None) is True
     now = datetime.now(UTC)
     async with sessions() as s, s.begin():
-        due = await repo.pending_outbox(s, limit=10)
+        due = await s.run_sync(repo.pending_outbox, limit=10)
         assert [o.payload["key"] for o in due] == ["dossier.approved", "broadcast", "broadcast"]
         assert {(o.channel, o.external_id, o.status, o.attempts) for o in due} == {
             ("telegram", "42", "pending", 0)
         }
         sent, retried, given_up = (o.id for o in due)
-        await repo.mark_sent(s, sent)
-        await repo.mark_failed(s, retried, retry_at=now + timedelta(hours=1))
-        await repo.mark_failed(s, given_up, retry_at=None)
+        await s.run_sync(repo.mark_sent, sent)
+        await s.run_sync(repo.mark_failed, retried, retry_at=now + timedelta(hours=1))
+        await s.run_sync(repo.mark_failed, given_up, retry_at=None)
     async with sessions() as s, s.begin():
-        assert await repo.pending_outbox(s, limit=10) == []
-        later = await repo.pending_outbox(s, limit=10, now=now + timedelta(hours=2))
+        assert await s.run_sync(repo.pending_outbox, limit=10) == []
+        later = await s.run_sync(repo.pending_outbox, limit=10, now=now + timedelta(hours=2))
         assert [o.id for o in later] == [retried] and later[0].attempts == 1
         rows = {o.id: o for o in await s.scalars(select(Outbox))}
         sent_row = rows[sent]
@@ -380,11 +385,11 @@ async def test_enqueue_dedup_and_outbox_lifecycle(sessions: Sessions) -> None:
 async def test_naive_datetimes_are_refused(sessions: Sessions) -> None:
     user = await new_user(sessions)
     async with sessions() as s, s.begin():
-        await repo.enqueue(s, user, {"key": "x"})
+        await s.run_sync(repo.enqueue, user, {"key": "x"})
         outbox_id = await s.scalar(select(Outbox.id))
         assert outbox_id is not None
         with pytest.raises(StatementError, match="naive datetime"):
-            await repo.mark_failed(s, outbox_id, retry_at=datetime(2026, 1, 1, 8, 0))
+            await s.run_sync(repo.mark_failed, outbox_id, retry_at=datetime(2026, 1, 1, 8, 0))
 
 
 # a person's data
@@ -395,10 +400,12 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
     other = await new_user(sessions, "99")
     key = repo.user_key("telegram", "42")
     async with sessions() as s, s.begin():
-        enterprise = await repo.upsert_enterprise(s, user.id, "Cơ sở Lan", "0101234567", {"workers": 5})
-        await repo.save_state(s, user.id, {"flow": "my_dossiers"})
-        open_one = await repo.add_dossier(
-            s,
+        enterprise = await s.run_sync(
+            repo.upsert_enterprise, user.id, "Cơ sở Lan", "0101234567", {"workers": 5}
+        )
+        await s.run_sync(repo.save_state, user.id, {"flow": "my_dossiers"})
+        open_one = await s.run_sync(
+            repo.add_dossier,
             user_id=user.id,
             enterprise_id=enterprise.id,
             year=2026,
@@ -410,29 +417,46 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
         closed = await file_dossier(s, user.id, "rejected", [item("B", 1_000_000), item("C", 2_000_000)])
         theirs = await file_dossier(s, other.id, "submitted", [item("A", 1_000_000)])
         attach: dict[str, Any] = {"mime": "application/pdf", "size_bytes": 1024, "sha256": "0" * 64}
-        kept_file = await repo.add_attachment(
-            s, user_id=user.id, dossier_id=open_one.id, filename="hop-dong.pdf", path="files/1.pdf", **attach
+        kept_file = await s.run_sync(
+            repo.add_attachment,
+            user_id=user.id,
+            dossier_id=open_one.id,
+            filename="hop-dong.pdf",
+            path="files/1.pdf",
+            **attach,
         )
-        await repo.add_attachment(
-            s, user_id=user.id, dossier_id=closed.id, filename="hoa-don.pdf", path="files/2.pdf", **attach
+        await s.run_sync(
+            repo.add_attachment,
+            user_id=user.id,
+            dossier_id=closed.id,
+            filename="hoa-don.pdf",
+            path="files/2.pdf",
+            **attach,
         )
-        await repo.add_attachment(s, user_id=user.id, filename="loose.pdf", path="files/3.pdf", **attach)
-        await repo.add_event(
-            s, "officer:5", "review", open_one.id, {"status": "submitted"}, {"status": "in_review"}
+        await s.run_sync(
+            repo.add_attachment, user_id=user.id, filename="loose.pdf", path="files/3.pdf", **attach
         )
-        await repo.add_event(
-            s, "officer:5", "reject", closed.id, None, {"status": "rejected"}, "thiếu hóa đơn"
+        await s.run_sync(
+            repo.add_event,
+            "officer:5",
+            "review",
+            open_one.id,
+            {"status": "submitted"},
+            {"status": "in_review"},
         )
-        await repo.add_event(s, "officer:5", "review", theirs.id)
-        await repo.enqueue(s, user, {"key": "dossier.rejected"}, dedup_key=f"rejected:{closed.ref}")
-        await repo.enqueue(s, user, {"key": "broadcast"}, dedup_key=None)
-        await repo.enqueue(s, other, {"key": "broadcast"}, dedup_key=None)
-        await repo.record_update(s, "telegram", "1", key, {"text": "tên tôi là Lan"})
-        await repo.record_update(s, "telegram", "2", "telegram:99", {"text": "hi"})
+        await s.run_sync(
+            repo.add_event, "officer:5", "reject", closed.id, None, {"status": "rejected"}, "thiếu hóa đơn"
+        )
+        await s.run_sync(repo.add_event, "officer:5", "review", theirs.id)
+        await s.run_sync(repo.enqueue, user, {"key": "dossier.rejected"}, dedup_key=f"rejected:{closed.ref}")
+        await s.run_sync(repo.enqueue, user, {"key": "broadcast"}, dedup_key=None)
+        await s.run_sync(repo.enqueue, other, {"key": "broadcast"}, dedup_key=None)
+        await s.run_sync(repo.record_update, "telegram", "1", key, {"text": "tên tôi là Lan"})
+        await s.run_sync(repo.record_update, "telegram", "2", "telegram:99", {"text": "hi"})
 
     async with sessions() as s:
-        assert [a.filename for a in await repo.unlinked_attachments(s, user.id)] == ["loose.pdf"]
-        exported = await repo.export_user_data(s, user.id)
+        assert [a.filename for a in await s.run_sync(repo.unlinked_attachments, user.id)] == ["loose.pdf"]
+        exported = await s.run_sync(repo.export_user_data, user.id)
     assert json.loads(json.dumps(exported)) == exported
     assert exported["user"]["display_name"] == "Chị Lan"
     assert exported["enterprise"]["tax_code"] == "0101234567"
@@ -443,7 +467,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
     assert [e["action"] for e in exported["events"]] == ["review", "reject"]
 
     async with sessions() as s, s.begin():
-        result = await repo.erase_user(s, user.id)
+        result = await s.run_sync(repo.erase_user, user.id)
     assert result == {
         "kept_dossiers": [open_one.ref],
         "deleted": {
@@ -462,10 +486,10 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
     async with sessions() as s:
         erased = await s.get(User, user.id)
         assert erased is not None and erased.display_name is None and erased.deleted_at is not None
-        assert await repo.load_state(s, user.id) is None
-        assert await repo.enterprise_of(s, user.id) is None
-        assert await repo.dossier_by_ref(s, closed.ref) is None
-        kept = await repo.dossier_by_ref(s, open_one.ref)
+        assert await s.run_sync(repo.load_state, user.id) is None
+        assert await s.run_sync(repo.enterprise_of, user.id) is None
+        assert await s.run_sync(repo.dossier_by_ref, closed.ref) is None
+        kept = await s.run_sync(repo.dossier_by_ref, open_one.ref)
         assert kept is not None and kept.enterprise_id is None and kept.status == "in_review"
         assert kept.data == {"enterprise": {"name": "Cơ sở Lan"}} and [i.item_id for i in kept.items] == ["A"]
         assert [a.id for a in kept.attachments] == [kept_file.id]
@@ -473,7 +497,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
         assert await count(s, Outbox, Outbox.user_id == user.id) == 0
         assert await count(s, Outbox, Outbox.user_id == other.id) == 1
         assert await count(s, DossierItem) == 2  # the kept dossier's and the other owner's
-        assert [u.user_key for u in await repo.unprocessed_updates(s, limit=10)] == ["telegram:99"]
-        assert await repo.dossier_by_ref(s, theirs.ref) is not None
-        after = await repo.export_user_data(s, user.id)
+        assert [u.user_key for u in await s.run_sync(repo.unprocessed_updates, limit=10)] == ["telegram:99"]
+        assert await s.run_sync(repo.dossier_by_ref, theirs.ref) is not None
+        after = await s.run_sync(repo.export_user_data, user.id)
         assert [d["ref"] for d in after["dossiers"]] == [open_one.ref] and after["enterprise"] is None

@@ -9,14 +9,18 @@ calls inside one).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import URL, Connection, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 DEFAULT_URL = "sqlite+aiosqlite:///smebot.db"
@@ -100,3 +104,55 @@ async def open_database(url: str = DEFAULT_URL, **engine_kwargs: Any) -> AsyncEn
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+T = TypeVar("T")
+
+
+class Database:
+    """Runs a unit of work, a plain function of a :class:`Session`, in one transaction.
+
+    SQLite has one writer at a time, so its units of work run one after the other on a single thread
+    with the synchronous driver: a whole transaction costs one hop between the event loop and that
+    thread, and nothing waits in SQLite's busy handler. PostgreSQL runs them concurrently on the async
+    engine (``run_sync``), with row locks ordering one user's messages.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = session_factory(engine)
+        self._sync: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        url = engine.url
+        if url.get_backend_name() == "sqlite":
+            self._sync = create_engine(url.set(drivername="sqlite+pysqlite"))
+            event.listen(self._sync, "connect", _on_sqlite_connect)
+            event.listen(self._sync, "begin", _on_sqlite_begin)
+            self._sync_sessions = sessionmaker(self._sync, expire_on_commit=False)
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smebot-sqlite")
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._sync is not None and self._thread is not None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._thread, self._run_sqlite, fn, args)
+        async with self.sessions.begin() as s:
+            return await s.run_sync(fn, *args)
+
+    def _run_sqlite(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self._sync_sessions.begin() as s:
+            return fn(s, *args)
+
+    async def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.dispose()
+        await self.engine.dispose()
+
+
+async def open_db(url: str = DEFAULT_URL) -> Database:
+    return Database(await open_database(url))

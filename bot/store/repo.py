@@ -1,4 +1,4 @@
-"""Repositories: plain async functions over an AsyncSession.
+"""Repositories: plain functions over a SQLAlchemy Session (sync; async callers use run_sync).
 
 The caller owns the transaction: nothing here commits (functions flush when the caller needs an id).
 Insert-or-ignore and upserts use the dialect's ``ON CONFLICT``; SQLite and PostgreSQL are supported.
@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, delete, func, inspect, or_, select, update
+from sqlalchemy import CursorResult, Executable, Select, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from bot.store.models import (
     CLOSED_STATUSES,
@@ -37,11 +36,11 @@ Json = dict[str, Any]
 ITEM_MONEY_KEYS = ("cost_vnd", "state_vnd", "enterprise_vnd")
 
 
-def _dialect(s: AsyncSession) -> str:
+def _dialect(s: Session) -> str:
     return s.get_bind().dialect.name
 
 
-def _insert(s: AsyncSession) -> Any:
+def _insert(s: Session) -> Any:
     """The dialect's insert(), which has on_conflict_do_nothing / on_conflict_do_update."""
     name = _dialect(s)
     if name == "postgresql":
@@ -51,8 +50,8 @@ def _insert(s: AsyncSession) -> Any:
     raise NotImplementedError(f"smebot's store supports SQLite and PostgreSQL, not {name}")
 
 
-async def _rowcount(s: AsyncSession, statement: Executable) -> int:
-    result = cast(CursorResult[Any], await s.execute(statement))
+def _rowcount(s: Session, statement: Executable) -> int:
+    result = cast(CursorResult[Any], s.execute(statement))
     return result.rowcount
 
 
@@ -64,49 +63,55 @@ def user_key(channel: str, external_id: str) -> str:
     return f"{channel}:{external_id}"
 
 
-async def _user_by_identity(s: AsyncSession, channel: str, external_id: str) -> User | None:
+def _user_by_identity(s: Session, channel: str, external_id: str) -> User | None:
     stmt = select(User).where(User.channel == channel, User.external_id == external_id)
-    return await s.scalar(stmt)
+    return s.scalar(stmt)
 
 
-async def get_or_create_user(s: AsyncSession, channel: str, external_id: str) -> User:
-    found = await _user_by_identity(s, channel, external_id)
+def get_or_create_user(s: Session, channel: str, external_id: str) -> User:
+    found = _user_by_identity(s, channel, external_id)
     if found is not None:
         return found
     user = User(channel=channel, external_id=external_id)
     try:
-        async with s.begin_nested():
+        with s.begin_nested():
             s.add(user)
     except IntegrityError:  # another session inserted the same user between our select and insert
-        found = await _user_by_identity(s, channel, external_id)
+        found = _user_by_identity(s, channel, external_id)
         if found is None:
             raise
         return found
     return user
 
 
-async def lock_user(s: AsyncSession, user_id: int) -> None:
+def lock_user(s: Session, user_id: int) -> None:
     """Serialise this transaction with every other one that locks the same user, until commit."""
     if _dialect(s) == "postgresql":
-        await s.execute(select(User.id).where(User.id == user_id).with_for_update())
+        s.execute(select(User.id).where(User.id == user_id).with_for_update())
     # SQLite: every transaction starts with BEGIN IMMEDIATE (see db.py), which already holds the
     # database's single write lock until commit, so there is nothing more to take.
 
 
-async def user_snapshot(
-    s: AsyncSession, channel: str, external_id: str
-) -> tuple[User, Json | None, Enterprise | None, int]:
-    """The user (created if new), their conversation state, enterprise and dossier count: one query."""
+def _snapshot_statement() -> Select[Any]:
     dossiers = select(func.count(Dossier.id)).where(Dossier.user_id == User.id).scalar_subquery()
-    stmt = (
+    return (
         select(User, ConversationState.state, Enterprise, dossiers)
         .outerjoin(ConversationState, ConversationState.user_id == User.id)
         .outerjoin(Enterprise, Enterprise.user_id == User.id)
-        .where(User.channel == channel, User.external_id == external_id)
+        .where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
     )
-    row = (await s.execute(stmt)).first()
+
+
+_SNAPSHOT = _snapshot_statement()  # built once: this runs for every message
+
+
+def user_snapshot(
+    s: Session, channel: str, external_id: str
+) -> tuple[User, Json | None, Enterprise | None, int]:
+    """The user (created if new), their conversation state, enterprise and dossier count: one query."""
+    row = s.execute(_SNAPSHOT, {"channel": channel, "external_id": external_id}).first()
     if row is None:
-        return await get_or_create_user(s, channel, external_id), None, None, 0
+        return get_or_create_user(s, channel, external_id), None, None, 0
     user, state, enterprise, count = row
     return user, state, enterprise, int(count or 0)
 
@@ -114,16 +119,32 @@ async def user_snapshot(
 # conversation state
 
 
-async def load_state(s: AsyncSession, user_id: int) -> Json | None:
+def load_state(s: Session, user_id: int) -> Json | None:
     stmt = select(ConversationState.state).where(ConversationState.user_id == user_id)
-    return await s.scalar(stmt)
+    return s.scalar(stmt)
 
 
-async def save_state(s: AsyncSession, user_id: int, state: Json) -> None:
+_STATES = ConversationState.__table__
+_UPDATE_STATE = (
+    update(_STATES)
+    .where(_STATES.c.user_id == bindparam("uid"))
+    .values(
+        state=bindparam("new_state", type_=_STATES.c.state.type),
+        version=_STATES.c.version + 1,
+        updated_at=bindparam("now", type_=_STATES.c.updated_at.type),
+    )
+)
+
+
+def save_state(s: Session, user_id: int, state: Json, exists: bool | None = None) -> None:
+    """Store the state, version + 1. ``exists`` (known from :func:`user_snapshot`) skips the upsert."""
+    if exists:
+        s.connection().execute(_UPDATE_STATE, {"uid": user_id, "new_state": state, "now": utcnow()})
+        return
     insert = _insert(s)(ConversationState).values(
         user_id=user_id, state=state, version=1, updated_at=utcnow()
     )
-    await s.execute(
+    s.execute(
         insert.on_conflict_do_update(
             index_elements=[ConversationState.user_id],
             set_={
@@ -142,13 +163,13 @@ def format_ref(year: int, number: int) -> str:
     return f"HS-{year}-{number:06d}"
 
 
-async def next_dossier_ref(s: AsyncSession, year: int) -> str:
+def next_dossier_ref(s: Session, year: int) -> str:
     """The next reference of `year`: one atomic upsert of the year's counter, locked until commit."""
     insert = _insert(s)(DossierCounter).values(year=year, last=1)
     stmt = insert.on_conflict_do_update(
         index_elements=[DossierCounter.year], set_={"last": DossierCounter.last + 1}
     ).returning(DossierCounter.last)
-    number = (await s.execute(stmt)).scalar_one()
+    number = (s.execute(stmt)).scalar_one()
     return format_ref(year, number)
 
 
@@ -170,8 +191,8 @@ def _item(fields: Json) -> DossierItem:
     )
 
 
-async def add_dossier(
-    s: AsyncSession,
+def add_dossier(
+    s: Session,
     *,
     user_id: int,
     enterprise_id: int | None,
@@ -183,7 +204,7 @@ async def add_dossier(
 ) -> Dossier:
     rows = [_item(fields) for fields in items]
     dossier = Dossier(
-        ref=await next_dossier_ref(s, year),
+        ref=next_dossier_ref(s, year),
         year=year,
         user_id=user_id,
         enterprise_id=enterprise_id,
@@ -195,11 +216,11 @@ async def add_dossier(
         attachments=[],
     )
     s.add(dossier)
-    await s.flush()
+    s.flush()
     return dossier
 
 
-async def open_item_ids(s: AsyncSession, user_id: int) -> set[str]:
+def open_item_ids(s: Session, user_id: int) -> set[str]:
     """The items this user has in a dossier that is not closed yet (approved, rejected, withdrawn)."""
     stmt = (
         select(DossierItem.item_id)
@@ -207,29 +228,29 @@ async def open_item_ids(s: AsyncSession, user_id: int) -> set[str]:
         .where(Dossier.user_id == user_id, Dossier.status.not_in(CLOSED_STATUSES))
         .distinct()
     )
-    return set(await s.scalars(stmt))
+    return set(s.scalars(stmt))
 
 
-async def dossiers_of(s: AsyncSession, user_id: int) -> list[Dossier]:
+def dossiers_of(s: Session, user_id: int) -> list[Dossier]:
     stmt = (
         select(Dossier)
         .where(Dossier.user_id == user_id)
         .order_by(Dossier.created_at.desc(), Dossier.id.desc())
         .options(selectinload(Dossier.items))
     )
-    return list(await s.scalars(stmt))
+    return list(s.scalars(stmt))
 
 
-async def dossier_by_ref(s: AsyncSession, ref: str) -> Dossier | None:
+def dossier_by_ref(s: Session, ref: str) -> Dossier | None:
     stmt = (
         select(Dossier)
         .where(Dossier.ref == ref)
         .options(selectinload(Dossier.items), selectinload(Dossier.attachments))
     )
-    return await s.scalar(stmt)
+    return s.scalar(stmt)
 
 
-async def used_this_year(s: AsyncSession, user_id: int, year: int) -> dict[str, int]:
+def used_this_year(s: Session, user_id: int, year: int) -> dict[str, int]:
     """VND already approved per item_id in this user's approved dossiers of `year` (for the yearly caps)."""
     stmt = (
         select(DossierItem.item_id, func.sum(DossierItem.approved_vnd))
@@ -242,35 +263,33 @@ async def used_this_year(s: AsyncSession, user_id: int, year: int) -> dict[str, 
         )
         .group_by(DossierItem.item_id)
     )
-    return {item_id: int(total or 0) for item_id, total in (await s.execute(stmt)).all()}
+    return {item_id: int(total or 0) for item_id, total in (s.execute(stmt)).all()}
 
 
 # enterprise profile
 
 
-async def enterprise_of(s: AsyncSession, user_id: int) -> Enterprise | None:
-    return await s.scalar(select(Enterprise).where(Enterprise.user_id == user_id))
+def enterprise_of(s: Session, user_id: int) -> Enterprise | None:
+    return s.scalar(select(Enterprise).where(Enterprise.user_id == user_id))
 
 
-async def upsert_enterprise(
-    s: AsyncSession, user_id: int, name: str, tax_code: str | None, profile: Json
-) -> Enterprise:
-    enterprise = await enterprise_of(s, user_id)
+def upsert_enterprise(s: Session, user_id: int, name: str, tax_code: str | None, profile: Json) -> Enterprise:
+    enterprise = enterprise_of(s, user_id)
     if enterprise is None:
         enterprise = Enterprise(user_id=user_id)
         s.add(enterprise)
     enterprise.name = name
     enterprise.tax_code = tax_code
     enterprise.profile = dict(profile)
-    await s.flush()
+    s.flush()
     return enterprise
 
 
 # attachments and audit
 
 
-async def add_attachment(
-    s: AsyncSession,
+def add_attachment(
+    s: Session,
     *,
     user_id: int,
     filename: str,
@@ -290,22 +309,22 @@ async def add_attachment(
         path=path,
     )
     s.add(attachment)
-    await s.flush()
+    s.flush()
     return attachment
 
 
-async def unlinked_attachments(s: AsyncSession, user_id: int) -> list[Attachment]:
+def unlinked_attachments(s: Session, user_id: int) -> list[Attachment]:
     """The files a user sent that are not linked to a dossier yet, oldest first."""
     stmt = (
         select(Attachment)
         .where(Attachment.user_id == user_id, Attachment.dossier_id.is_(None))
         .order_by(Attachment.id)
     )
-    return list(await s.scalars(stmt))
+    return list(s.scalars(stmt))
 
 
-async def add_event(
-    s: AsyncSession,
+def add_event(
+    s: Session,
     actor: str,
     action: str,
     dossier_id: int | None = None,
@@ -315,14 +334,14 @@ async def add_event(
 ) -> Event:
     event = Event(actor=actor, action=action, dossier_id=dossier_id, before=before, after=after, note=note)
     s.add(event)
-    await s.flush()
+    s.flush()
     return event
 
 
 # outbox
 
 
-async def enqueue(s: AsyncSession, user: User, payload: Json, dedup_key: str | None = None) -> bool:
+def enqueue(s: Session, user: User, payload: Json, dedup_key: str | None = None) -> bool:
     """Queue a message for `user`; with a dedup_key already queued, do nothing. True if queued now."""
     insert = _insert(s)(Outbox).values(
         user_id=user.id,
@@ -332,10 +351,10 @@ async def enqueue(s: AsyncSession, user: User, payload: Json, dedup_key: str | N
         dedup_key=dedup_key,
     )
     stmt = insert.on_conflict_do_nothing(index_elements=[Outbox.dedup_key]).returning(Outbox.id)
-    return (await s.execute(stmt)).first() is not None
+    return (s.execute(stmt)).first() is not None
 
 
-async def pending_outbox(s: AsyncSession, limit: int = 100, now: datetime | None = None) -> list[Outbox]:
+def pending_outbox(s: Session, limit: int = 100, now: datetime | None = None) -> list[Outbox]:
     """Messages due now, oldest first; on PostgreSQL rows another sender holds are skipped."""
     stmt = (
         select(Outbox)
@@ -347,19 +366,19 @@ async def pending_outbox(s: AsyncSession, limit: int = 100, now: datetime | None
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(await s.scalars(stmt))
+    return list(s.scalars(stmt))
 
 
-async def mark_sent(s: AsyncSession, outbox_id: int) -> None:
+def mark_sent(s: Session, outbox_id: int) -> None:
     stmt = (
         update(Outbox)
         .where(Outbox.id == outbox_id)
         .values(status="sent", sent_at=utcnow(), attempts=Outbox.attempts + 1)
     )
-    await s.execute(stmt)
+    s.execute(stmt)
 
 
-async def mark_failed(s: AsyncSession, outbox_id: int, retry_at: datetime | None) -> None:
+def mark_failed(s: Session, outbox_id: int, retry_at: datetime | None) -> None:
     """One more failed attempt: try again at `retry_at`, or give up (status 'failed') if it is None."""
     status = "failed" if retry_at is None else "pending"
     stmt = (
@@ -367,15 +386,13 @@ async def mark_failed(s: AsyncSession, outbox_id: int, retry_at: datetime | None
         .where(Outbox.id == outbox_id)
         .values(status=status, not_before=retry_at, attempts=Outbox.attempts + 1)
     )
-    await s.execute(stmt)
+    s.execute(stmt)
 
 
 # inbox
 
 
-async def record_update(
-    s: AsyncSession, source: str, update_id: str, user_key: str | None, payload: Json
-) -> bool:
+def record_update(s: Session, source: str, update_id: str, user_key: str | None, payload: Json) -> bool:
     """Store an incoming update once. True if it is new, False if it was stored before."""
     insert = _insert(s)(ProcessedUpdate).values(
         source=source, update_id=str(update_id), user_key=user_key, payload=payload
@@ -383,26 +400,26 @@ async def record_update(
     stmt = insert.on_conflict_do_nothing(
         index_elements=[ProcessedUpdate.source, ProcessedUpdate.update_id]
     ).returning(ProcessedUpdate.update_id)
-    return (await s.execute(stmt)).first() is not None
+    return (s.execute(stmt)).first() is not None
 
 
-async def unprocessed_updates(s: AsyncSession, limit: int = 100) -> list[ProcessedUpdate]:
+def unprocessed_updates(s: Session, limit: int = 100) -> list[ProcessedUpdate]:
     stmt = (
         select(ProcessedUpdate)
         .where(ProcessedUpdate.processed_at.is_(None))
         .order_by(ProcessedUpdate.received_at, ProcessedUpdate.source, ProcessedUpdate.update_id)
         .limit(limit)
     )
-    return list(await s.scalars(stmt))
+    return list(s.scalars(stmt))
 
 
-async def mark_processed(s: AsyncSession, source: str, update_id: str) -> None:
+def mark_processed(s: Session, source: str, update_id: str) -> None:
     stmt = (
         update(ProcessedUpdate)
         .where(ProcessedUpdate.source == source, ProcessedUpdate.update_id == str(update_id))
         .values(processed_at=utcnow())
     )
-    await s.execute(stmt)
+    s.execute(stmt)
 
 
 # a person's data: export and erasure
@@ -417,43 +434,39 @@ def _plain(row: Base) -> Json:
     return values
 
 
-async def _user(s: AsyncSession, user_id: int) -> User:
-    user = await s.get(User, user_id)
+def _user(s: Session, user_id: int) -> User:
+    user = s.get(User, user_id)
     if user is None:
         raise LookupError(f"no user {user_id}")
     return user
 
 
-async def export_user_data(s: AsyncSession, user_id: int) -> Json:
+def export_user_data(s: Session, user_id: int) -> Json:
     """Everything stored about a user, as JSON-serialisable data (the right of access)."""
-    user = await _user(s, user_id)
-    enterprise = await enterprise_of(s, user_id)
+    user = _user(s, user_id)
+    enterprise = enterprise_of(s, user_id)
     dossiers = list(
-        await s.scalars(
+        s.scalars(
             select(Dossier)
             .where(Dossier.user_id == user_id)
             .order_by(Dossier.id)
             .options(selectinload(Dossier.items))
         )
     )
-    attachments = await s.scalars(
-        select(Attachment).where(Attachment.user_id == user_id).order_by(Attachment.id)
-    )
-    events = await s.scalars(
-        select(Event).where(Event.dossier_id.in_([d.id for d in dossiers])).order_by(Event.id)
-    )
+    attachments = s.scalars(select(Attachment).where(Attachment.user_id == user_id).order_by(Attachment.id))
+    events = s.scalars(select(Event).where(Event.dossier_id.in_([d.id for d in dossiers])).order_by(Event.id))
     return {
         "exported_at": utcnow().isoformat(),
         "user": _plain(user),
         "enterprise": _plain(enterprise) if enterprise else None,
-        "conversation_state": await load_state(s, user_id),
+        "conversation_state": load_state(s, user_id),
         "dossiers": [{**_plain(d), "items": [_plain(item) for item in d.items]} for d in dossiers],
         "attachments": [_plain(a) for a in attachments],
         "events": [_plain(e) for e in events],
     }
 
 
-async def erase_user(s: AsyncSession, user_id: int, keep_statuses: Iterable[str] = OPEN_STATUSES) -> Json:
+def erase_user(s: Session, user_id: int, keep_statuses: Iterable[str] = OPEN_STATUSES) -> Json:
     """Delete a user's personal data, except dossiers still under review (ND80 Art. 32) and their files.
 
     Deletes the conversation state, the enterprise profile (kept dossiers hold their own snapshot), the
@@ -461,9 +474,9 @@ async def erase_user(s: AsyncSession, user_id: int, keep_statuses: Iterable[str]
     messages and inbox updates; blanks display_name and sets deleted_at. Returns the kept refs, a count per
     table, and "files": the paths of deleted attachments, for the caller to unlink after commit.
     """
-    user = await _user(s, user_id)
+    user = _user(s, user_id)
     mine = (
-        await s.execute(select(Dossier.id, Dossier.ref, Dossier.status).where(Dossier.user_id == user_id))
+        s.execute(select(Dossier.id, Dossier.ref, Dossier.status).where(Dossier.user_id == user_id))
     ).all()
     keep = set(keep_statuses)
     kept = sorted((row.id, row.ref) for row in mine if row.status in keep)
@@ -472,9 +485,9 @@ async def erase_user(s: AsyncSession, user_id: int, keep_statuses: Iterable[str]
     loose = (Attachment.user_id == user_id) & (
         Attachment.dossier_id.is_(None) | Attachment.dossier_id.not_in(kept_ids)
     )
-    files = list(await s.scalars(select(Attachment.path).where(loose).order_by(Attachment.id)))
+    files = list(s.scalars(select(Attachment.path).where(loose).order_by(Attachment.id)))
     # the kept dossiers hold their own snapshot of the profile; detach them so it can go
-    await s.execute(update(Dossier).where(Dossier.id.in_(kept_ids)).values(enterprise_id=None))
+    s.execute(update(Dossier).where(Dossier.id.in_(kept_ids)).values(enterprise_id=None))
     statements = {
         "attachments": delete(Attachment).where(loose),
         "events": delete(Event).where(Event.dossier_id.in_(doomed_ids)),
@@ -489,10 +502,10 @@ async def erase_user(s: AsyncSession, user_id: int, keep_statuses: Iterable[str]
     }
     # "evaluate" also removes the deleted rows from this session's identity map
     deleted = {
-        table: await _rowcount(s, statement.execution_options(synchronize_session="evaluate"))
+        table: _rowcount(s, statement.execution_options(synchronize_session="evaluate"))
         for table, statement in statements.items()
     }
     user.display_name = None
     user.deleted_at = utcnow()
-    await s.flush()
+    s.flush()
     return {"kept_dossiers": [ref for _, ref in kept], "deleted": deleted, "files": files}
