@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -266,3 +267,28 @@ async def test_mydata_and_deleteme_keep_open_dossier(env: tuple) -> None:
     async with engine.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(Enterprise))).scalar() == 0
         assert (await conn.execute(select(func.count()).select_from(Dossier))).scalar() == 1
+
+
+async def test_files_attach_to_the_open_dossier_or_wait_for_the_next(env: tuple, tmp_path: Path) -> None:
+    from bot.attachments import AttachmentStore, Refused
+
+    service, engine, _ = env
+    store = AttachmentStore(tmp_path / "files", 1024 * 1024, ("image/", "application/pdf"))
+    owner = Owner(service, "with-files")
+    await owner.send("/start")
+    await owner.send("1")
+    early = await owner.send(file=store.keep("bao-gia.pdf", b"%PDF-1.4 quote"))
+    assert "bao-gia.pdf" in early and "hồ sơ bạn nộp tiếp theo" in early
+    await owner.script("Dịch vụ Có Tệp", "0100109106", "1", *HANOI)
+    await owner.script("dich vu", "6", "4", "3 tỷ", "1 tỷ", "12", "khong", "khong", "khong", "1", "1", "1")
+    await owner.send(payload="III.A")
+    await owner.send("xong")
+    await owner.script("40 triệu", "co", "TVV-7", "1")
+    later = await owner.send(file=store.keep("anh-chup.jpg", b"\xff\xd8\xff jpeg bytes"))
+    assert "HS-2026-000001" in later
+    detail = await owner.send(payload="dossier:HS-2026-000001")
+    assert "Tệp đính kèm: 2" in detail
+    with pytest.raises(Refused):
+        store.keep("virus.exe", b"MZ")
+    with pytest.raises(Refused):
+        store.keep("big.pdf", b"0" * (2 * 1024 * 1024))
