@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.attachments import AttachmentStore
 from bot.config import Settings
 from bot.service import Service
+from bot.staff import Staff
 from bot.store.db import Database, open_db
 from rules.catalogue import default_catalogue
 
@@ -24,6 +25,7 @@ class App:
 
 async def open_app(settings: Settings) -> App:
     db = await open_db(settings.database_url)
-    service = Service(db, default_catalogue())
+    staff = Staff.configured(settings.admin_ids, settings.agencies_file, settings.extra_days_off)
+    service = Service(db, default_catalogue(), staff=staff)
     store = AttachmentStore(settings.files_dir, settings.max_file_bytes, settings.allowed_mime_prefixes)
     return App(settings, db, service, store)

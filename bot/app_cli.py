@@ -25,7 +25,8 @@ def run_chat(args: argparse.Namespace) -> int:
     async def main() -> int:
         app = await open_app(settings)
         try:
-            return await chat(app.service, args.user, app.attachments, sys.stdin, sys.stdout)
+            documents = settings.documents_dir
+            return await chat(app.service, args.user, app.attachments, sys.stdin, sys.stdout, documents)
         finally:
             await app.close()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.effects import EFFECTS, Document, Env, render_notification
+from bot.staff import Staff, officer_context
 from bot.store import repo
 from bot.store.db import Database
 from bot.store.models import Dossier, Enterprise, User
@@ -25,6 +26,7 @@ from conversations.context import Context, DossierView
 from conversations.engine import Input, State
 from conversations.engine import Outcome as EngineOutcome
 from conversations.messages import Effect, Reply, render, render_line
+from conversations.officer import handler as officer
 from conversations.owner.handler import handle as owner_handle
 from conversations.owner.handler import resume
 from locales import t
@@ -40,17 +42,10 @@ class Button:
 
 
 @dataclass(frozen=True)
-class Document:
-    filename: str
-    content: bytes
-    mime: str
-
-
-@dataclass(frozen=True)
 class Rendered:
     text: str
     buttons: tuple[Button, ...] = ()
-    document: Document | None = None
+    documents: tuple[Document, ...] = ()
 
 
 @dataclass
@@ -65,10 +60,15 @@ class Service:
         db: Database,
         catalogue: Catalogue,
         today: Callable[[], dt.date] = dt.date.today,
+        staff: Staff | None = None,
+        inline_channels: frozenset[str] = frozenset({"console"}),
     ) -> None:
         self.db = db
         self.catalogue = catalogue
         self.today = today
+        self.staff = staff or Staff()
+        # Channels without a push sender (the terminal) get their pending notifications with the next reply.
+        self.inline_channels = inline_channels
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _lock(self, key: str) -> asyncio.Lock:
@@ -89,7 +89,11 @@ class Service:
     async def _handle(self, channel: str, external_id: str, key: str, inp: Input) -> Outcome:
         outcome, results = await self.db.run(self.step, channel, external_id, key, inp)
         lang = outcome.state.lang
-        return Outcome([self.render(r, lang, results) for r in outcome.replies], lang)
+        rendered = [self.render(r, lang, results) for r in outcome.replies]
+        notes = results.get("notifications") or []
+        if notes:
+            rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *notes])))
+        return Outcome(rendered, lang)
 
     def step(
         self, s: Session, channel: str, external_id: str, key: str, inp: Input
@@ -98,13 +102,38 @@ class Service:
         user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
         repo.lock_user(s, user.id)
         state = State.from_json(saved or {"lang": user.lang})
-        ctx = self.context(s, user, enterprise, n_dossiers)
-        outcome = owner_handle(state, inp, ctx)
-        results = self.apply(s, user, key, outcome.effects, outcome.state.lang)
+        if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command
+            inp = Input(text=inp.payload)
+        command = inp.command
+        outcome: EngineOutcome | None = None
+        refused: tuple[Effect, ...] = ()
+        if command and officer.is_staff_command(command[0]):
+            role, agency = self.staff.role(s, key)
+            if officer.allowed(command[0], role):
+                octx = officer_context(
+                    s, self.staff, self.catalogue, self.today(), key, role, agency, command[1]
+                )
+                staff_outcome = officer.handle(command[0], command[1], octx, state.lang)
+                outcome = EngineOutcome(state, staff_outcome.replies, staff_outcome.effects)
+            else:  # the same answer as a typo, and an audit row of the attempt
+                refused = (Effect("audit_refused", {"command": inp.text.strip()[:200]}),)
+        if outcome is None:
+            ctx = self.context(s, user, enterprise, n_dossiers)
+            outcome = owner_handle(state, inp, ctx)
+        results = self.apply(s, user, key, (*refused, *outcome.effects), outcome.state.lang)
         if not results.get("_forget"):
             repo.save_state(s, user.id, outcome.state.to_json(), exists=saved is not None)
             user.lang = outcome.state.lang
+            if channel in self.inline_channels:
+                results["notifications"] = self.take_notifications(s, user, outcome.state.lang)
         return outcome, results
+
+    def take_notifications(self, s: Session, user: User, lang: str) -> list[str]:
+        texts = []
+        for message in repo.pending_for_user(s, user.id):
+            texts.append(render_notification(message.payload, lang))
+            repo.mark_sent(s, message.id)
+        return texts
 
     async def _apologise(self, channel: str, external_id: str) -> Outcome:
         """A handler error never leaves the user in silence: sorry, and the question again."""
@@ -138,25 +167,22 @@ class Service:
             open_item_ids=frozenset(open_ids),
             used_vnd=used,
             dossiers=tuple(dossier_view(d) for d in dossiers),
+            agencies=tuple(self.staff.agencies.values()),
         )
 
     def apply(
         self, s: Session, user: User, key: str, effects: tuple[Effect, ...], lang: str
     ) -> dict[str, Any]:
         results: dict[str, Any] = {}
+        env = Env(self.today(), self.staff, self.catalogue)
         for effect in effects:
-            EFFECTS[effect.kind](s, user, key, effect.data, results, lang)
+            EFFECTS[effect.kind](env, s, user, key, effect.data, results, lang)
         return results
 
     def render(self, reply: Reply, lang: str, results: Mapping[str, Any]) -> Rendered:
         buttons = tuple(Button(c.payload, render_line(c.label, lang, results)) for c in reply.choices)
-        document = None
-        if reply.attach == "mydata" and "mydata" in results:
-            content = json.dumps(results["mydata"], ensure_ascii=False, indent=2, default=str).encode()
-            document = Document("smebot-mydata.json", content, "application/json")
-        elif reply.attach == "dossier" and "dossier_document" in results:
-            document = results["dossier_document"]
-        return Rendered(render(reply, lang, results), buttons, document)
+        documents = tuple(results.get(f"documents:{reply.attach}", ())) if reply.attach else ()
+        return Rendered(render(reply, lang, results), buttons, documents)
 
 
 def used_this_year(dossiers: list[Dossier], year: int) -> dict[str, int]:
@@ -182,124 +208,3 @@ def dossier_view(d: Dossier) -> DossierView:
         attachments=int(d.data.get("attachments", 0)),
         request=d.data.get("request"),
     )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-EffectFn = Callable[[Session, User, str, Mapping[str, Any], dict[str, Any], str], Any]
-
-
-def record_consent(
-    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
-) -> None:
-    user.consent_at = _now()
-    user.consent_version = str(data["version"])
-    user.deleted_at = None
-    repo.add_event(s, key, "consent", after={"version": data["version"], "lang": data.get("lang")})
-
-
-def decline_consent(
-    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
-) -> None:
-    """No consent, no data kept: the user row (and its state) goes."""
-    s.delete(user)
-    results["_forget"] = True
-
-
-def save_profile(
-    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
-) -> None:
-    profile = dict(data["profile"])
-    repo.upsert_enterprise(s, user.id, str(profile.get("name", "")), profile.get("tax_code"), profile)
-
-
-def file_dossier(
-    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
-) -> None:
-    payload = dict(data["data"])
-    enterprise = repo.enterprise_of(s, user.id)
-    unlinked = repo.unlinked_attachments(s, user.id)
-    payload["attachments"] = len(unlinked)
-    dossier = repo.add_dossier(
-        s,
-        user_id=user.id,
-        enterprise_id=enterprise.id if enterprise else None,
-        year=int(payload["year"]),
-        status="submitted",
-        size=str(payload["size"]),
-        data={k: v for k, v in payload.items() if k != "items"},
-        items=payload["items"],
-    )
-    for attachment in unlinked:
-        attachment.dossier_id = dossier.id
-    repo.add_event(s, key, "file", dossier_id=dossier.id, after={"status": "submitted", "ref": dossier.ref})
-    results["dossier_ref"] = dossier.ref
-
-
-def attach_file(
-    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
-) -> None:
-    info = dict(data["file"])
-    dossier = repo.dossier_by_ref(s, data["ref"]) if data.get("ref") else None
-    if dossier is not None and dossier.user_id != user.id:
-        dossier = None
-    repo.add_attachment(
-        s,
-        user_id=user.id,
-        dossier_id=dossier.id if dossier else None,
-        filename=info["name"],
-        mime=info["mime"],
-        size_bytes=int(info["size_bytes"]),
-        sha256=info["sha256"],
-        path=info["path"],
-    )
-    if dossier is not None:
-        dossier.data = {**dossier.data, "attachments": int(dossier.data.get("attachments", 0)) + 1}
-        repo.add_event(s, key, "attach", dossier_id=dossier.id, note=info["name"])
-
-
-def export_my_data(
-    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
-) -> None:
-    results["mydata"] = repo.export_user_data(s, user.id)
-
-
-def erase_me(
-    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
-) -> None:
-    # Approved dossiers are records of state money (recoverable under ND80 Art. 31): kept with open ones.
-    summary = repo.erase_user(s, user.id, keep_statuses=(*repo.OPEN_STATUSES, "approved"))
-    kept = summary.get("kept_dossiers") or []
-    results["erase_summary"] = (
-        t("deleteme.kept_dossiers", lang, refs=", ".join(kept)) if kept else t("deleteme.nothing_kept", lang)
-    )
-    repo.add_event(s, key, "erase", after={"kept_dossiers": kept})
-    results["_forget"] = True
-
-
-def withdraw(
-    s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
-) -> None:
-    dossier = repo.dossier_by_ref(s, data["ref"])
-    if dossier is None or dossier.user_id != user.id or dossier.status not in repo.OPEN_STATUSES:
-        return
-    before = dossier.status
-    dossier.status = "withdrawn"
-    dossier.version += 1
-    repo.add_event(
-        s, key, "withdraw", dossier_id=dossier.id, before={"status": before}, after={"status": "withdrawn"}
-    )
-
-
-EFFECTS: dict[str, EffectFn] = {
-    "record_consent": record_consent,
-    "decline_consent": decline_consent,
-    "save_profile": save_profile,
-    "file_dossier": file_dossier,
-    "attach_file": attach_file,
-    "export_my_data": export_my_data,
-    "erase_me": erase_me,
-    "withdraw": withdraw,
-}

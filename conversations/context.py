@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conversations.officer.agencies import Agency
 from rules.catalogue import Catalogue
 
 
@@ -32,3 +33,4 @@ class Context:
     used_vnd: Mapping[str, int] = field(default_factory=dict)  # item id -> received this year
     dossiers: tuple[DossierView, ...] = ()
     unlinked_attachments: int = 0
+    agencies: tuple[Agency, ...] = ()  # where a filed dossier goes (routing by programme and place)

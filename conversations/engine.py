@@ -148,7 +148,9 @@ def match_choice(choices: Sequence[Choice], inp: Input, lang: str) -> Choice | N
         return None
 
     def names(c: Choice) -> list[str]:
-        return [fold(render_line(c.label, lang)), fold(c.payload), *(fold(a) for a in c.aliases)]
+        # the label in the user's language first, then in the other one: people mix them
+        labels = [render_line(c.label, code) for code in (lang, "vi" if lang == "en" else "en")]
+        return [*(fold(label) for label in labels), fold(c.payload), *(fold(a) for a in c.aliases)]
 
     exact = [c for c in choices if wanted in names(c)]
     if exact:

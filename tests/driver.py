@@ -6,9 +6,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.service import Rendered, Service
+from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store.db import Database, open_db
 from conversations.engine import FileInfo, Input
+from conversations.officer.agencies import load_agencies
 from rules.catalogue import default_catalogue
+from rules.deadline import Calendar
 from rules.text import fold
 
 
@@ -43,6 +46,9 @@ class Owner:
             out = await self.send(line)
         return out
 
+    def documents(self) -> list[object]:
+        return [d for r in self.last for d in r.documents]
+
     def buttons(self) -> list[str]:
         return [b.label for r in self.last for b in r.buttons]
 
@@ -56,6 +62,15 @@ class Owner:
         raise AssertionError(f"no button {label_part!r} in {self.buttons()}")
 
 
-async def open_service(url: str, clock: Clock | None = None) -> tuple[Service, Database]:
+ADMIN = "console:admin"
+
+
+def staff_config() -> Staff:
+    return Staff(frozenset({ADMIN}), load_agencies(DEFAULT_AGENCIES), Calendar())
+
+
+async def open_service(
+    url: str, clock: Clock | None = None, staff: Staff | None = None
+) -> tuple[Service, Database]:
     db = await open_db(url)
-    return Service(db, default_catalogue(), clock or Clock()), db
+    return Service(db, default_catalogue(), clock or Clock(), staff or staff_config()), db

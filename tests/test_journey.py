@@ -259,7 +259,7 @@ async def test_mydata_and_deleteme_keep_open_dossier(env: tuple) -> None:
     await owner.send("xong")
     await owner.script("40 triệu", "co", "TVV-7", "1")
     await owner.send("/mydata")
-    [document] = [r.document for r in owner.last if r.document]
+    [document] = [d for r in owner.last for d in r.documents]
     assert b"D\xe1\xbb\x8bch v\xe1\xbb\xa5 Ri\xc3\xaang" in document.content  # the firm's name, UTF-8
     assert "xóa dữ liệu" in await owner.send("/deleteme")
     erased = await owner.send("co")
@@ -272,7 +272,7 @@ async def test_mydata_and_deleteme_keep_open_dossier(env: tuple) -> None:
 async def test_files_attach_to_the_open_dossier_or_wait_for_the_next(env: tuple, tmp_path: Path) -> None:
     from bot.attachments import AttachmentStore, Refused
 
-    service, engine, _ = env
+    service, _, _ = env
     store = AttachmentStore(tmp_path / "files", 1024 * 1024, ("image/", "application/pdf"))
     owner = Owner(service, "with-files")
     await owner.send("/start")

@@ -7,7 +7,6 @@ line; it exits cleanly at the end of the input. ``/file PATH`` sends a file as a
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -20,13 +19,17 @@ from rules.text import fold
 CHANNEL = "console"
 
 
-def show(replies: list[Rendered], out: TextIO) -> None:
+def show(replies: list[Rendered], out: TextIO, documents_dir: Path) -> None:
+    """Print the replies; documents (the dossier DOCX, exports, charts) are written to ``documents_dir``."""
     for reply in replies:
         print(reply.text, file=out)
         for button in reply.buttons:
             print(f"   {button.label}", file=out)
-        if reply.document is not None:
-            print(f"   [{reply.document.filename}, {len(reply.document.content)} bytes]", file=out)
+        for document in reply.documents:
+            documents_dir.mkdir(parents=True, exist_ok=True)
+            path = documents_dir / document.filename
+            path.write_bytes(document.content)
+            print(f"   📎 {path} ({len(document.content)} bytes)", file=out)
     out.flush()
 
 
@@ -49,7 +52,9 @@ def to_input(line: str, last: list[Rendered], store: AttachmentStore, lang: str)
     return Input(text=text)
 
 
-async def chat(service: Service, user: str, store: AttachmentStore, stdin: TextIO, stdout: TextIO) -> int:
+async def chat(
+    service: Service, user: str, store: AttachmentStore, stdin: TextIO, stdout: TextIO, documents_dir: Path
+) -> int:
     interactive = stdin.isatty()
     if interactive:
         import readline  # noqa: F401  (line editing and history for input())
@@ -57,7 +62,7 @@ async def chat(service: Service, user: str, store: AttachmentStore, stdin: TextI
     outcome = await service.handle(CHANNEL, user, Input(text="/start"))
     lang = outcome.lang
     last = outcome.replies
-    show(last, stdout)
+    show(last, stdout, documents_dir)
     while True:
         try:
             line = input("> ") if interactive else await asyncio.to_thread(stdin.readline)
@@ -76,9 +81,5 @@ async def chat(service: Service, user: str, store: AttachmentStore, stdin: TextI
         outcome = await service.handle(CHANNEL, user, inp)
         lang = outcome.lang
         last = outcome.replies
-        show(last, stdout)
+        show(last, stdout, documents_dir)
     return 0
-
-
-def main_stdio(service: Service, user: str, store: AttachmentStore) -> int:
-    return asyncio.run(chat(service, user, store, sys.stdin, sys.stdout))

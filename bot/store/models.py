@@ -137,6 +137,7 @@ class Dossier(Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16))
     size: Mapped[str] = mapped_column(String(8))
+    agency_id: Mapped[str | None] = mapped_column(String(64), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     total_state_vnd: Mapped[int] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -225,3 +226,15 @@ class ProcessedUpdate(Base):
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[datetime] = created_column()
     processed_at: Mapped[datetime | None]
+
+
+class Officer(Base):
+    """A user who reviews the dossiers of one agency (admins come from SMEBOT_ADMIN_IDS)."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(100), unique=True)
+    agency_id: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[datetime] = created_column()

@@ -26,6 +26,7 @@ from bot.store.models import (
     DossierItem,
     Enterprise,
     Event,
+    Officer,
     Outbox,
     ProcessedUpdate,
     User,
@@ -509,3 +510,66 @@ def erase_user(s: Session, user_id: int, keep_statuses: Iterable[str] = OPEN_STA
     user.deleted_at = utcnow()
     s.flush()
     return {"kept_dossiers": [ref for _, ref in kept], "deleted": deleted, "files": files}
+
+
+# officers and the review of dossiers
+
+
+def officer_of(s: Session, user_key_: str) -> Officer | None:
+    return s.scalar(select(Officer).where(Officer.user_key == user_key_))
+
+
+def list_officers(s: Session) -> list[Officer]:
+    return list(s.scalars(select(Officer).order_by(Officer.agency_id, Officer.user_key)))
+
+
+def add_officer(s: Session, user_key_: str, agency_id: str, added_by: str) -> Officer:
+    officer = officer_of(s, user_key_)
+    if officer is None:
+        officer = Officer(user_key=user_key_, agency_id=agency_id, added_by=added_by)
+        s.add(officer)
+    else:
+        officer.agency_id, officer.added_by = agency_id, added_by
+    s.flush()
+    return officer
+
+
+def remove_officer(s: Session, user_key_: str) -> bool:
+    return _rowcount(s, delete(Officer).where(Officer.user_key == user_key_)) > 0
+
+
+def agency_dossiers(s: Session, agency_id: str | None) -> list[Dossier]:
+    """The dossiers an agency reviews (``None``: every dossier, for an administrator), oldest first."""
+    stmt = select(Dossier).options(selectinload(Dossier.items)).order_by(Dossier.id)
+    if agency_id is not None:
+        stmt = stmt.where(Dossier.agency_id == agency_id)
+    return list(s.scalars(stmt))
+
+
+def events_of(s: Session, dossier_id: int) -> list[Event]:
+    return list(s.scalars(select(Event).where(Event.dossier_id == dossier_id).order_by(Event.id)))
+
+
+def move_dossier(s: Session, dossier_id: int, expected_version: int, status: str, data: Json) -> bool:
+    """Optimistic: the move happens only if nobody changed the dossier since ``expected_version`` was read."""
+    stmt = (
+        update(Dossier)
+        .where(Dossier.id == dossier_id, Dossier.version == expected_version)
+        .values(status=status, version=Dossier.version + 1, data=data, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    moved = _rowcount(s, stmt) == 1
+    if moved:
+        dossier = s.get(Dossier, dossier_id)
+        if dossier is not None:
+            s.refresh(dossier)
+    return moved
+
+
+def last_event(s: Session, dossier_id: int) -> Event | None:
+    return s.scalar(select(Event).where(Event.dossier_id == dossier_id).order_by(Event.id.desc()).limit(1))
+
+
+def pending_for_user(s: Session, user_id: int) -> list[Outbox]:
+    stmt = select(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending").order_by(Outbox.id)
+    return list(s.scalars(stmt))

@@ -130,14 +130,28 @@ def on_file(state: State, inp: Input, ctx: Context) -> Outcome:
         "sha256": inp.file.sha256,
         "path": inp.file.path,
     }
-    effect = Effect("attach_file", {"file": info, "ref": target.ref if target else None})
+    effects: list[Effect] = [Effect("attach_file", {"file": info, "ref": target.ref if target else None})]
     lead = (
         say("file.attached", name=Plain(inp.file.name), ref=target.ref)
         if target
         else say("file.kept", name=Plain(inp.file.name))
     )
+    if target is not None and target.status == "needs_info":
+        effects.append(Effect("answer_request", {"ref": target.ref, "note": inp.file.name}))
+        lead = say("answer.sent", ref=target.ref)
     outcome = resume(state, ctx, lead)
-    return Outcome(outcome.state, outcome.replies, (effect,))
+    return Outcome(outcome.state, outcome.replies, tuple(effects))
+
+
+def on_answer_text(state: State, inp: Input, ctx: Context) -> Outcome | None:
+    """While an officer waits for documents, the owner's message (outside a journey) answers them."""
+    asked = next((d for d in ctx.dossiers if d.status == "needs_info"), None)
+    if asked is None or state.flow is not None or state.pending or not inp.text.strip():
+        return None
+    if match_choice(tuple(Choice(k, say(f"menu.{k}")) for k in MENU), inp, state.lang) is not None:
+        return None
+    effect = Effect("answer_request", {"ref": asked.ref, "note": inp.text.strip()})
+    return Outcome(state, (menu_reply(say("answer.sent", ref=asked.ref)),), (effect,))
 
 
 def on_command(state: State, name: str, arg: str, ctx: Context) -> Outcome | None:
@@ -252,7 +266,7 @@ def after_answer(state: State, ctx: Context) -> tuple[State, tuple[Reply, ...], 
     data = journey.filing_data(view)
     if not data["items"]:
         return replace(state, answers=answers), (reply(say("review.nothing")),), ()
-    effects = (Effect("save_profile", {"profile": data["profile"]}), Effect("file_dossier", {"data": data}))
+    effects = (Effect("save_profile", {"profile": data["profile"]}), *journey.filing_effects(data, ctx))
     lines: list[Line] = [
         say("filed.done", ref=Result("dossier_ref"), total=Money(sum(i["state_vnd"] for i in data["items"])))
     ]
@@ -301,6 +315,9 @@ def handle(state: State, inp: Input, ctx: Context) -> Outcome:
         return on_file(state, inp, ctx)
     if state.pending:
         return on_pending(state, inp, ctx)
+    answered = on_answer_text(state, inp, ctx)
+    if answered is not None:
+        return answered
     if state.flow != journey.FLOW:
         return on_menu(state, inp, ctx)
     new_state, error = engine.answer(JOURNEY, state, ctx, inp)

@@ -8,7 +8,8 @@ from typing import Any
 
 from conversations.context import Context
 from conversations.engine import Input, Invalid, Prompt, State, Step, View, match_choice
-from conversations.messages import Choice, Line, Money, Msg, Plain, say
+from conversations.messages import Choice, Effect, Line, Money, Msg, Plain, say
+from conversations.officer.agencies import route
 from conversations.owner import firm
 from conversations.owner.support import checklist as evidence_checklist
 from conversations.owner.support import chosen, estimate_lines, estimates, support_steps
@@ -179,7 +180,30 @@ def filing_data(view: View) -> dict[str, Any]:
         "items": items,
         "checklist": evidence_checklist(answers, ests),
         "year": view.ctx.today.year,
+        "filed_on": view.ctx.today.isoformat(),
     }
+
+
+def filing_effects(data: Mapping[str, Any], ctx: Context) -> list[Effect]:
+    """One dossier per agency: an item goes to the agency handling its programme here (TT06 Art. 3.4)."""
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for item in data["items"]:
+        agency = route(ctx.agencies, item["programme_id"], data["province"], data["commune"])
+        groups.setdefault(agency.id if agency else None, []).append(item)
+    effects = []
+    for agency_id, items in groups.items():
+        part = {**data, "items": items, "checklist": _checklist_of(items)}
+        effects.append(Effect("file_dossier", {"data": part, "agency_id": agency_id}))
+    return effects
+
+
+def _checklist_of(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    seen: list[str] = []
+    for item in items:
+        for evidence in item["data"]["evidence"]:
+            if evidence not in seen:
+                seen.append(evidence)
+    return seen
 
 
 def review_summary(view: View) -> list[Line]:

@@ -1,0 +1,453 @@
+"""What the shell does for the engine's effects, inside the message's transaction.
+
+Each effect is a function ``(env, session, user, actor key, data, results, lang)``; ``results`` collects
+values the replies show (a new dossier's reference, a document to send, the outcome of a status move).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import documents
+from bot.charts import stats_png
+from bot.staff import Staff
+from bot.store import repo
+from bot.store.models import Dossier, User
+from conversations.messages import Msg, render_line
+from locales import t
+from rules.catalogue import Catalogue
+from rules.money import format_vnd
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+    mime: str
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Env:
+    today: dt.date
+    staff: Staff
+    catalogue: Catalogue
+
+
+EffectFn = Callable[[Env, Session, User, str, Mapping[str, Any], dict[str, Any], str], None]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# --- the owner --------------------------------------------------------------------------------------
+
+
+def record_consent(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    user.consent_at = _now()
+    user.consent_version = str(data["version"])
+    user.deleted_at = None
+    repo.add_event(s, key, "consent", after={"version": data["version"], "lang": data.get("lang")})
+
+
+def decline_consent(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    """No consent, no data kept: the user row (and its state) goes."""
+    s.delete(user)
+    results["_forget"] = True
+
+
+def save_profile(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    profile = dict(data["profile"])
+    repo.upsert_enterprise(s, user.id, str(profile.get("name", "")), profile.get("tax_code"), profile)
+
+
+def file_dossier(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    payload = dict(data["data"])
+    enterprise = repo.enterprise_of(s, user.id)
+    unlinked = repo.unlinked_attachments(s, user.id)
+    payload["attachments"] = len(unlinked)
+    dossier = repo.add_dossier(
+        s,
+        user_id=user.id,
+        enterprise_id=enterprise.id if enterprise else None,
+        year=int(payload["year"]),
+        status="submitted",
+        size=str(payload["size"]),
+        data={k: v for k, v in payload.items() if k != "items"},
+        items=payload["items"],
+    )
+    dossier.agency_id = data.get("agency_id")
+    for attachment in unlinked:
+        attachment.dossier_id = dossier.id
+    repo.add_event(s, key, "file", dossier_id=dossier.id, after={"status": "submitted", "ref": dossier.ref})
+    refs = [r for r in str(results.get("dossier_ref", "")).split(", ") if r]
+    results["dossier_ref"] = ", ".join([*refs, dossier.ref])
+    s.flush()
+    s.refresh(dossier, ["items"])
+    docs = results.setdefault("documents:dossier", [])
+    docs.append(dossier_document(env, dossier, lang))
+
+
+def attach_file(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    info = dict(data["file"])
+    dossier = repo.dossier_by_ref(s, data["ref"]) if data.get("ref") else None
+    if dossier is not None and dossier.user_id != user.id:
+        dossier = None
+    repo.add_attachment(
+        s,
+        user_id=user.id,
+        dossier_id=dossier.id if dossier else None,
+        filename=info["name"],
+        mime=info["mime"],
+        size_bytes=int(info["size_bytes"]),
+        sha256=info["sha256"],
+        path=info["path"],
+    )
+    if dossier is not None:
+        dossier.data = {**dossier.data, "attachments": int(dossier.data.get("attachments", 0)) + 1}
+        repo.add_event(s, key, "attach", dossier_id=dossier.id, note=info["name"])
+
+
+def answer_request(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    """The owner answered a request for documents: back to the agency (needs_info -> submitted)."""
+    dossier = repo.dossier_by_ref(s, data["ref"])
+    if dossier is None or dossier.user_id != user.id or dossier.status != "needs_info":
+        return
+    before = dossier.version
+    new_data = {k: v for k, v in dossier.data.items() if k != "request"}
+    new_data["last_change"] = {"actor": key, "action": "answer"}
+    if repo.move_dossier(s, dossier.id, before, "submitted", new_data):
+        repo.add_event(
+            s,
+            key,
+            "answer",
+            dossier_id=dossier.id,
+            before={"status": "needs_info", "version": before},
+            after={"status": "submitted", "version": before + 1},
+            note=str(data.get("note") or ""),
+        )
+
+
+def export_my_data(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    content = json.dumps(
+        repo.export_user_data(s, user.id), ensure_ascii=False, indent=2, default=str
+    ).encode()
+    results["documents:mydata"] = [Document("smebot-mydata.json", content, "application/json")]
+
+
+def erase_me(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    # Approved dossiers are records of state money (recoverable under ND80 Art. 31): kept with open ones.
+    summary = repo.erase_user(s, user.id, keep_statuses=(*repo.OPEN_STATUSES, "approved"))
+    kept = summary.get("kept_dossiers") or []
+    results["erase_summary"] = (
+        t("deleteme.kept_dossiers", lang, refs=", ".join(kept)) if kept else t("deleteme.nothing_kept", lang)
+    )
+    repo.add_event(s, key, "erase", after={"kept_dossiers": kept})
+    results["_forget"] = True
+
+
+def withdraw(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    dossier = repo.dossier_by_ref(s, data["ref"])
+    if dossier is None or dossier.user_id != user.id or dossier.status not in repo.OPEN_STATUSES:
+        return
+    before = dossier.status
+    new_data = {**dossier.data, "last_change": {"actor": key, "action": "withdraw"}}
+    if repo.move_dossier(s, dossier.id, dossier.version, "withdrawn", new_data):
+        repo.add_event(
+            s,
+            key,
+            "withdraw",
+            dossier_id=dossier.id,
+            before={"status": before},
+            after={"status": "withdrawn"},
+        )
+
+
+# --- officers ---------------------------------------------------------------------------------------
+
+
+def transition(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    """A status move with an optimistic version check; the loser of a race is told who won."""
+    dossier = repo.dossier_by_ref(s, data["ref"])
+    if dossier is None:
+        return
+    action, expected = str(data["action"]), int(data["version"])
+    new_data = {**dossier.data, "last_change": {"actor": key, "action": action}}
+    if action == "ask":
+        new_data["request"] = data.get("note")
+    if action in ("approve", "reject"):
+        new_data["decided_on"] = env.today.isoformat()
+        new_data["decision_note"] = data.get("note")
+    if not repo.move_dossier(s, dossier.id, expected, str(data["to"]), new_data):
+        last = repo.last_event(s, dossier.id)
+        conflict = Msg(
+            "officer.conflict",
+            {
+                "ref": dossier.ref,
+                "actor": last.actor if last else "?",
+                "action": Msg(f"action.{last.action}")
+                if last and last.action in ACTIONS
+                else (last.action if last else "?"),
+            },
+        )
+        results["outcome"] = render_line(conflict, lang)
+        return
+    approvals: Mapping[str, int] | None = data.get("approvals")
+    if approvals is not None:
+        for item in dossier.items:
+            item.approved_vnd = int(approvals.get(item.item_id, 0))
+    repo.add_event(
+        s,
+        key,
+        action,
+        dossier_id=dossier.id,
+        before={"status": data["from"], "version": expected},
+        after={
+            "status": data["to"],
+            "version": expected + 1,
+            **({"approvals": dict(approvals)} if approvals else {}),
+        },
+        note=data.get("note"),
+    )
+    owner = s.get(User, dossier.user_id)
+    notify = data["notify"]
+    if owner is not None and owner.deleted_at is None:
+        repo.enqueue(
+            s,
+            owner,
+            {"key": notify["key"], "params": notify["params"]},
+            dedup_key=f"{dossier.ref}:v{expected + 1}",
+        )
+    results["outcome"] = render_line(data["done"], lang)
+
+
+ACTIONS = ("claim", "ask", "answer", "approve", "reject", "withdraw")
+
+
+def note(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    repo.add_event(s, key, "note", dossier_id=int(data["dossier_id"]), note=str(data["note"]))
+
+
+def audit_refused(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    repo.add_event(s, key, "refused", note=str(data["command"]))
+
+
+def officer_add(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    before = repo.officer_of(s, data["user_key"])
+    previous = {"agency_id": before.agency_id} if before else None
+    repo.add_officer(s, data["user_key"], data["agency_id"], key)
+    repo.add_event(
+        s,
+        key,
+        "officer_add",
+        before=previous,
+        after={"user": data["user_key"], "agency_id": data["agency_id"]},
+    )
+
+
+def officer_remove(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    before = repo.officer_of(s, data["user_key"])
+    if before is not None and repo.remove_officer(s, data["user_key"]):
+        repo.add_event(
+            s, key, "officer_remove", before={"user": before.user_key, "agency_id": before.agency_id}
+        )
+
+
+def dossier_document_effect(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    dossier = repo.dossier_by_ref(s, data["ref"])
+    if dossier is not None:
+        results["documents:dossier"] = [dossier_document(env, dossier, lang)]
+
+
+def chart(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    series = {t(f"status.{k}", lang): int(v) for k, v in dict(data["series"]).items()}
+    title = t(str(data["title_key"]), lang, year=data["year"])
+    results["documents:chart"] = [
+        Document(f"smebot-stats-{data['year']}.png", stats_png(title, series, lang), "image/png")
+    ]
+
+
+def export(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    year = int(data["year"])
+    _, agency = env.staff.role(s, key)
+    dossiers = [d for d in repo.agency_dossiers(s, agency.id if agency else None) if d.year == year]
+    approved = [
+        export_item(i, i.approved_vnd or 0) for d in dossiers if d.status == "approved" for i in d.items
+    ]
+    submitted = [
+        export_item(i, i.state_vnd) for d in dossiers if d.status in repo.OPEN_STATUSES for i in d.items
+    ]
+    agency_name = agency.name(lang) if agency else t("doc.all_agencies", lang)
+    workbook = documents.plan_xlsx(
+        env.catalogue, approved, submitted, agency=agency_name, year=year, lang=lang
+    )
+    rows = [csv_row(d, env) for d in dossiers]
+    results["documents:export"] = [
+        Document(f"smebot-ke-hoach-{year}.xlsx", workbook, XLSX),
+        Document(f"smebot-ho-so-{year}.csv", documents.dossiers_csv(rows), "text/csv"),
+    ]
+
+
+def export_item(item: Any, state_vnd: int) -> dict[str, Any]:
+    return {
+        "code": item.code,
+        "programme_id": item.programme_id,
+        "title": item.data.get("title_vi", item.code),
+        "quantity": 1,
+        "cost_vnd": item.cost_vnd,
+        "state_vnd": state_vnd,
+        "enterprise_vnd": item.cost_vnd - state_vnd,
+    }
+
+
+def csv_row(d: Dossier, env: Env) -> dict[str, Any]:
+    profile = d.data.get("profile", {})
+    agency = env.staff.agencies.get(d.agency_id or "")
+    return {
+        "ref": d.ref,
+        "status": d.status,
+        "filed_on": d.data.get("filed_on", d.created_at.date().isoformat()),
+        "firm": profile.get("name", ""),
+        "tax_code": profile.get("tax_code", ""),
+        "province": d.data.get("province", ""),
+        "commune": d.data.get("commune", ""),
+        "size": d.size,
+        "total_state_vnd": d.total_state_vnd,
+        "approved_vnd": sum(i.approved_vnd or 0 for i in d.items),
+        "agency": agency.name_vi if agency else "",
+    }
+
+
+def dossier_document(env: Env, dossier: Dossier, lang: str) -> Document:
+    content = documents.dossier_docx(document_data(env, dossier, lang), lang)
+    return Document(f"{dossier.ref}.docx", content, DOCX)
+
+
+def document_data(env: Env, d: Dossier, lang: str) -> dict[str, Any]:
+    """A dossier as the documents module takes it (labels in the language, amounts in đồng)."""
+    profile = dict(d.data.get("profile", {}))
+    agency = env.staff.agencies.get(d.agency_id or "")
+    evidence = env.catalogue.evidence
+    return {
+        "ref": d.ref,
+        "status": d.status,
+        "filed_on": d.data.get("filed_on", d.created_at.date().isoformat()),
+        "agency": agency.name(lang) if agency else None,
+        "profile": {
+            "name": profile.get("name", ""),
+            "tax_code": profile.get("tax_code", ""),
+            "entity_type": t(f"entity_type.{profile.get('entity_type', 'llc1')}", lang),
+            "province": d.data.get("province", ""),
+            "commune": d.data.get("commune", ""),
+            "address": profile.get("address", ""),
+            "phone": profile.get("phone", ""),
+            "email": profile.get("email"),
+            "sector": t(f"sector.{profile.get('sector', 'services')}", lang),
+            "workers": profile.get("workers", 0),
+            "female_workers": profile.get("female_workers"),
+            "revenue_vnd": profile.get("revenue"),
+            "capital_vnd": profile.get("capital", 0),
+            "women_owned": bool(profile.get("women_owned")),
+            "woman_executive": None,
+            "social_enterprise": bool(profile.get("social_enterprise")),
+        },
+        "size_summary": d.data.get(f"size_summary_{lang}", d.data.get("size_summary_vi", "")),
+        "size_reason": d.data.get(f"size_reason_{lang}", d.data.get("size_reason_vi", "")),
+        "items": [
+            {
+                "code": i.code,
+                "title": i.data.get(f"title_{lang}", i.code),
+                "rate_percent": i.data.get("rate_percent"),
+                "cap_vnd": i.data.get("cap_vnd"),
+                "cost_vnd": i.cost_vnd,
+                "quantity": i.quantity,
+                "state_vnd": i.state_vnd,
+                "enterprise_vnd": i.enterprise_vnd,
+                "approved_vnd": i.approved_vnd,
+                "basis": i.data.get(f"basis_{lang}", ""),
+                "consultant_code": i.data.get("consultant_code"),
+                "quote": bool(i.data.get("quote")),
+            }
+            for i in d.items
+        ],
+        "total_state_vnd": d.total_state_vnd,
+        "checklist": [
+            {"title": evidence[e].title.get(lang) if e in evidence else e, "attached": False}
+            for e in d.data.get("checklist", [])
+        ],
+        "history": [],
+    }
+
+
+def render_notification(payload: Mapping[str, Any], lang: str) -> str:
+    """An outbox message in the owner's language, formatted when it is delivered."""
+    params = {
+        k: (format_vnd(int(v), lang) if k.endswith("_vnd") else v)
+        for k, v in dict(payload.get("params", {})).items()
+    }
+    return t(str(payload["key"]), lang, **params)
+
+
+EFFECTS: dict[str, EffectFn] = {
+    "record_consent": record_consent,
+    "decline_consent": decline_consent,
+    "save_profile": save_profile,
+    "file_dossier": file_dossier,
+    "attach_file": attach_file,
+    "answer_request": answer_request,
+    "export_my_data": export_my_data,
+    "erase_me": erase_me,
+    "withdraw": withdraw,
+    "transition": transition,
+    "note": note,
+    "audit_refused": audit_refused,
+    "officer_add": officer_add,
+    "officer_remove": officer_remove,
+    "dossier_document": dossier_document_effect,
+    "chart": chart,
+    "export": export,
+}
