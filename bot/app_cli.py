@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from typing import Any
 
 from bot.app import open_app
 from bot.channels.console import chat
+from bot.channels.telegram import TelegramChannel, WebhookConfig, make_bot
 from bot.config import load_settings
+from bot.rules_cli import UsageError
+from locales import t
 
 
 def run_chat(args: argparse.Namespace) -> int:
@@ -33,6 +37,39 @@ def run_chat(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def run_telegram(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if not settings.telegram_token:
+        raise UsageError(t("cli.error.no_token", args.lang))
+    webhook_url = args.webhook_url or settings.telegram_webhook_url
+    webhook = (
+        WebhookConfig.make(
+            webhook_url, args.listen or settings.telegram_webhook_listen, settings.telegram_webhook_secret
+        )
+        if webhook_url
+        else None
+    )
+
+    async def main() -> int:
+        app = await open_app(settings)
+        bot = make_bot(settings.telegram_token, settings.telegram_api_url)
+        channel = TelegramChannel(app.service, app.db, bot, app.attachments)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await channel.run(stop, webhook)
+        finally:
+            await app.close()
+        return 0
+
+    return asyncio.run(main())
+
+
 def run_db(args: argparse.Namespace) -> int:
     settings = load_settings()
 
@@ -50,6 +87,11 @@ def add_app_commands(sub: Any) -> None:
     p.add_argument("--user", default="local", help="act as this user (several owners on one database)")
     p.add_argument("--db", help="SQLite file (default: SMEBOT_DATABASE_URL or smebot.db)")
     p.set_defaults(func=run_chat)
+
+    p = sub.add_parser("run", help="the Telegram bot (long polling, or a webhook with --webhook-url)")
+    p.add_argument("--webhook-url", help="public HTTPS URL Telegram posts updates to")
+    p.add_argument("--listen", help="host:port of the webhook server (default 127.0.0.1:8080)")
+    p.set_defaults(func=run_telegram)
 
     p = sub.add_parser("db", help="database maintenance")
     p.add_argument("action", choices=["upgrade"])

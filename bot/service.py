@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -52,6 +54,7 @@ class Rendered:
 class Outcome:
     replies: list[Rendered] = field(default_factory=list)
     lang: str = "vi"
+    duplicate: bool = False  # the update was handled before: nothing done, nothing to send
 
 
 class Service:
@@ -62,6 +65,8 @@ class Service:
         today: Callable[[], dt.date] = dt.date.today,
         staff: Staff | None = None,
         inline_channels: frozenset[str] = frozenset({"console"}),
+        outbox_channels: frozenset[str] = frozenset({"telegram", "zalo"}),
+        documents_dir: Path = Path("var/documents"),
     ) -> None:
         self.db = db
         self.catalogue = catalogue
@@ -69,6 +74,10 @@ class Service:
         self.staff = staff or Staff()
         # Channels without a push sender (the terminal) get their pending notifications with the next reply.
         self.inline_channels = inline_channels
+        # Channels whose replies are sent by a rate-limited sender: they are queued in the outbox in the
+        # same transaction as the state, so a crash after the commit loses no answer.
+        self.outbox_channels = outbox_channels
+        self.documents_dir = documents_dir
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _lock(self, key: str) -> asyncio.Lock:
@@ -77,30 +86,99 @@ class Service:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    async def handle(self, channel: str, external_id: str, inp: Input) -> Outcome:
+    async def handle(
+        self, channel: str, external_id: str, inp: Input, update: tuple[str, str] | None = None
+    ) -> Outcome:
+        """One message. With ``update`` (source, update id) it is handled at most once."""
         key = repo.user_key(channel, external_id)
         async with self._lock(key):
             try:
-                return await self._handle(channel, external_id, key, inp)
+                return await self.db.run(self.step, channel, external_id, key, inp, update)
             except Exception:
-                log.exception("error handling a message of %s", key)
-                return await self._apologise(channel, external_id)
+                log.exception("error handling update %s of %s", update, key)
+                return await self._apologise(channel, external_id, update)
 
-    async def _handle(self, channel: str, external_id: str, key: str, inp: Input) -> Outcome:
-        outcome, results = await self.db.run(self.step, channel, external_id, key, inp)
+    def step(
+        self, s: Session, channel: str, external_id: str, key: str, inp: Input, update: tuple[str, str] | None
+    ) -> Outcome:
+        """The unit of work of one message, in one transaction (see the module docstring)."""
+        if update is not None and repo.is_processed(s, *update):
+            return Outcome(duplicate=True)
+        outcome, results = self.decide(s, channel, external_id, key, inp)
         lang = outcome.state.lang
         rendered = [self.render(r, lang, results) for r in outcome.replies]
         notes = results.get("notifications") or []
         if notes:
             rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *notes])))
+        self.finish(s, channel, external_id, rendered, update)
         return Outcome(rendered, lang)
 
-    def step(
+    async def notice(
+        self,
+        channel: str,
+        external_id: str,
+        key: str,
+        params: dict[str, Any],
+        update: tuple[str, str] | None = None,
+    ) -> None:
+        """A message from the shell itself (a refused file, a stale button), in the user's language."""
+
+        def work(s: Session) -> None:
+            if update is not None and repo.is_processed(s, *update):
+                return
+            user, saved, _, _ = repo.user_snapshot(s, channel, external_id)
+            lang = State.from_json(saved or {"lang": user.lang}).lang
+            self.finish(s, channel, external_id, [Rendered(t(key, lang, **params))], update)
+
+        await self.db.run(work)
+
+    def finish(
+        self,
+        s: Session,
+        channel: str,
+        external_id: str,
+        replies: list[Rendered],
+        update: tuple[str, str] | None,
+    ) -> None:
+        """Mark the update handled and, for pushed channels, queue the replies (same transaction)."""
+        if update is not None:
+            repo.mark_processed(s, *update)
+        if channel not in self.outbox_channels or not replies:
+            return
+        user = repo.get_or_create_user(s, channel, external_id)
+        tag = (
+            f"{update[0]}:{update[1]}"
+            if update
+            else f"{key_of(channel, external_id)}:{dt.datetime.now(dt.UTC).timestamp()}"
+        )
+        for i, reply in enumerate(replies):
+            repo.enqueue(s, user, self.reply_payload(reply), dedup_key=f"reply:{tag}:{i}")
+
+    def reply_payload(self, reply: Rendered) -> dict[str, Any]:
+        documents = []
+        for document in reply.documents:
+            path = (
+                self.documents_dir
+                / f"{hashlib.sha256(document.content).hexdigest()[:16]}-{document.filename}"
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                path.write_bytes(document.content)
+            documents.append({"path": str(path), "filename": document.filename, "mime": document.mime})
+        return {
+            "kind": "reply",
+            "text": reply.text,
+            "buttons": [[b.payload, b.label] for b in reply.buttons],
+            "documents": documents,
+        }
+
+    def decide(
         self, s: Session, channel: str, external_id: str, key: str, inp: Input
     ) -> tuple[EngineOutcome, dict[str, Any]]:
-        """The unit of work of one message, in one transaction (see the module docstring)."""
+        """Load, run the engine (owner or staff), apply the effects, save the state."""
         user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
         repo.lock_user(s, user.id)
+        user.unreachable = False  # they wrote to us: reachable again, even after blocking the bot once
         state = State.from_json(saved or {"lang": user.lang})
         if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command
             inp = Input(text=inp.payload)
@@ -183,6 +261,10 @@ class Service:
         buttons = tuple(Button(c.payload, render_line(c.label, lang, results)) for c in reply.choices)
         documents = tuple(results.get(f"documents:{reply.attach}", ())) if reply.attach else ()
         return Rendered(render(reply, lang, results), buttons, documents)
+
+
+def key_of(channel: str, external_id: str) -> str:
+    return repo.user_key(channel, external_id)
 
 
 def used_this_year(dossiers: list[Dossier], year: int) -> dict[str, int]:

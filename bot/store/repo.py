@@ -573,3 +573,10 @@ def last_event(s: Session, dossier_id: int) -> Event | None:
 def pending_for_user(s: Session, user_id: int) -> list[Outbox]:
     stmt = select(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending").order_by(Outbox.id)
     return list(s.scalars(stmt))
+
+
+def is_processed(s: Session, source: str, update_id: str) -> bool:
+    stmt = select(ProcessedUpdate.processed_at).where(
+        ProcessedUpdate.source == source, ProcessedUpdate.update_id == str(update_id)
+    )
+    return s.scalar(stmt) is not None

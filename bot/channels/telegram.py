@@ -1,0 +1,438 @@
+"""Telegram on python-telegram-bot: long polling or a webhook, through one inbox, one dispatcher and the
+outbox sender.
+
+At least once in, exactly once in effect: every update is stored (insert-or-ignore on its update_id)
+before it is acknowledged (the webhook answers 200 only after the commit; polling confirms the offset
+only after storing). The dispatcher handles stored updates, one user's in order and different users'
+concurrently; handling an update, saving the state, queueing the replies and marking the update done are
+one transaction, so a duplicate or a crash never answers twice or loses an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hmac
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
+
+from bot.attachments import AttachmentStore, Refused
+from bot.channels.sender import Blocked, Flood, Message, OutboxSender, Transient
+from bot.service import Service
+from bot.store import repo
+from bot.store.db import Database
+from bot.store.models import Outbox, ProcessedUpdate
+from conversations.engine import Input
+from conversations.officer.handler import ADMIN_COMMANDS, OFFICER_COMMANDS
+from locales import t
+
+log = logging.getLogger("smebot.telegram")
+
+CHANNEL = "telegram"
+SOURCE = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
+LABEL_LIMIT = 60
+OWNER_COMMANDS = (
+    "start",
+    "mydossiers",
+    "withdraw",
+    "back",
+    "cancel",
+    "restart",
+    "lang",
+    "mydata",
+    "deleteme",
+    "help",
+)
+DEFAULT_API = "https://api.telegram.org"
+
+
+def api_urls(api_url: str | None) -> tuple[str, str]:
+    """SMEBOT_TELEGRAM_API_URL (Telegram's, a self-hosted Bot API server, the fake) -> PTB's two URLs."""
+    base = (api_url or DEFAULT_API).rstrip("/")
+    if base.endswith("/bot"):
+        base = base[: -len("/bot")]
+    return f"{base}/bot", f"{base}/file/bot"
+
+
+def make_bot(token: str, api_url: str | None = None) -> Bot:
+    base_url, base_file_url = api_urls(api_url)
+    request = HTTPXRequest(
+        connection_pool_size=64, read_timeout=15.0, write_timeout=15.0, connect_timeout=5.0
+    )
+    updates = HTTPXRequest(connection_pool_size=2, read_timeout=40.0)
+    return Bot(
+        token, base_url=base_url, base_file_url=base_file_url, request=request, get_updates_request=updates
+    )
+
+
+def sender_of(update: Mapping[str, Any]) -> str | None:
+    for kind in ("message", "edited_message", "callback_query"):
+        part = update.get(kind)
+        if isinstance(part, dict) and isinstance(part.get("from"), dict):
+            return str(part["from"]["id"])
+    return None
+
+
+def keyboard(buttons: list[list[str]]) -> InlineKeyboardMarkup | None:
+    """One button a row; the page buttons side by side. Every callback fits Telegram's 64 bytes."""
+    if not buttons:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    nav: list[InlineKeyboardButton] = []
+    for payload, label in buttons:
+        if len(payload.encode()) > CALLBACK_LIMIT:
+            raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {payload!r}")
+        text = label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "…"
+        button = InlineKeyboardButton(text, callback_data=payload)
+        if payload.startswith("_page:"):
+            nav.append(button)
+        else:
+            rows.append([button])
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def message_text(payload: Mapping[str, Any], text: str) -> str:
+    """Long button labels are cut on a phone: list the choices in full in the message too."""
+    buttons = payload.get("buttons") or []
+    long_labels = [label for _, label in buttons if len(label) > LABEL_LIMIT]
+    if not long_labels:
+        return text or "…"
+    listed = "\n".join(label for payload_, label in buttons if not payload_.startswith("_"))
+    return f"{text}\n\n{listed}"[:4096]
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, message: Message) -> int | None:
+        chat = int(message.chat)
+        payload = message.payload
+        try:
+            sent_id: int | None = None
+            text = message.text
+            if text or payload.get("buttons"):
+                markup = keyboard([list(b) for b in payload.get("buttons") or []])
+                sent = await self.bot.send_message(chat, message_text(payload, text), reply_markup=markup)
+                sent_id = sent.message_id
+            for document in payload.get("documents") or []:
+                path = Path(document["path"])
+                with path.open("rb") as handle:
+                    await self.bot.send_document(chat, handle, filename=document["filename"])
+            return sent_id
+        except RetryAfter as error:
+            wait = error.retry_after
+            raise Flood(wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)) from error
+        except Forbidden as error:
+            raise Blocked(str(error)) from error
+        except (TimedOut, NetworkError) as error:
+            raise Transient(str(error)) from error
+
+
+@dataclass
+class TelegramChannel:
+    service: Service
+    db: Database
+    bot: Bot
+    attachments: AttachmentStore
+
+    def __post_init__(self) -> None:
+        self.wake = asyncio.Event()
+        self.busy: set[str] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.sender = OutboxSender(self.db, CHANNEL, TelegramTransport(self.bot))
+        self.webhook_secret = ""
+
+    # --- in: the inbox ----------------------------------------------------------------------------
+
+    async def store(self, update: Mapping[str, Any]) -> bool:
+        """Keep the raw update (once); True if it is new. Only then may it be acknowledged."""
+        update_id = str(update["update_id"])
+        sender = sender_of(update)
+        key = repo.user_key(CHANNEL, sender) if sender else None
+
+        def insert(s: Session) -> bool:
+            return repo.record_update(s, SOURCE, update_id, key, dict(update))
+
+        new = await self.db.run(insert)
+        self.wake.set()
+        return new
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long polling through the same inbox: the offset is confirmed only after the updates are stored."""
+        await self.bot.delete_webhook()
+        offset: int | None = None
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=20, allowed_updates=["message", "callback_query"]
+                )
+            except RetryAfter as error:
+                wait = error.retry_after
+                await asyncio.sleep(wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait))
+                continue
+            except (TimedOut, NetworkError) as error:
+                log.warning("getUpdates failed: %s", error)
+                await asyncio.sleep(1.0)
+                continue
+            for update in updates:
+                await self.store(update.to_dict())
+                offset = update.update_id + 1
+
+    def webhook_app(self, path: str, secret: str) -> web.Application:
+        self.webhook_secret = secret
+
+        async def receive(request: web.Request) -> web.Response:
+            given = request.headers.get(SECRET_HEADER, "")
+            if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+                return web.Response(status=403, text="forbidden")
+            try:
+                update = await request.json()
+                int(update["update_id"])
+            except (ValueError, KeyError, TypeError):
+                return web.Response(status=400, text="not an update")
+            await self.store(update)  # committed before the 200: Telegram retries anything else
+            return web.Response(text="ok")
+
+        async def health(request: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_post(path, receive)
+        app.router.add_get("/healthz", health)
+        return app
+
+    # --- the dispatcher ---------------------------------------------------------------------------
+
+    async def dispatch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            started = await self.dispatch_once()
+            if not started:
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=0.5)
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def dispatch_once(self) -> int:
+        rows: list[ProcessedUpdate] = await self.db.run(lambda s: repo.unprocessed_updates(s, 1000))
+        by_user: dict[str, list[ProcessedUpdate]] = {}
+        for row in rows:
+            if row.source == SOURCE:
+                by_user.setdefault(row.user_key or f"anon:{row.update_id}", []).append(row)
+        started = 0
+        for key, updates in by_user.items():
+            if key in self.busy:
+                continue
+            self.busy.add(key)
+            updates.sort(key=lambda r: int(r.update_id))
+            task = asyncio.create_task(self._user_queue(key, updates))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            started += 1
+        return started
+
+    async def _user_queue(self, key: str, updates: list[ProcessedUpdate]) -> None:
+        """One user's updates, in order."""
+        try:
+            for row in updates:
+                try:
+                    await self.handle(row.update_id, row.payload)
+                except Exception:
+                    log.exception("update %s of %s failed", row.update_id, key)
+                    await self.db.run(lambda s, u=row.update_id: repo.mark_processed(s, SOURCE, u))
+        finally:
+            self.busy.discard(key)
+            self.wake.set()
+            self.sender.wake.set()
+
+    async def handle(self, update_id: str, payload: Mapping[str, Any]) -> None:
+        update = Update.de_json(dict(payload), self.bot)
+        user = update.effective_user
+        if user is None or update.effective_chat is None or update.effective_chat.type != "private":
+            await self.db.run(lambda s: repo.mark_processed(s, SOURCE, update_id))
+            return
+        external_id = str(user.id)
+        inp: Input | None = None
+        if update.callback_query is not None:
+            inp = await self.on_press(update, external_id, update_id)
+        elif update.message is not None:
+            inp = await self.on_message(update, external_id, update_id)
+        if inp is None:
+            return
+        outcome = await self.service.handle(CHANNEL, external_id, inp, update=(SOURCE, update_id))
+        if not outcome.duplicate and update.message and update.message.text:
+            command = inp.command[0] if inp.command else ""
+            if command in ("/officer_add", "/officer_remove"):
+                await self.refresh_menus()
+
+    async def on_press(self, update: Update, external_id: str, update_id: str) -> Input | None:
+        query = update.callback_query
+        assert query is not None
+        try:
+            await query.answer()  # every press is answered, or the phone shows a spinner
+        except TelegramError as error:
+            log.info("answerCallbackQuery failed: %s", error)
+        message = query.message
+        if message is not None:
+            latest = await self.db.run(self._latest_keyboard, external_id)
+            if latest is not None and message.message_id != latest:
+                await self.service_notice(external_id, "telegram.stale", update_id)
+                return None
+            try:  # the question is answered: its buttons go, so they cannot be pressed twice
+                await self.bot.edit_message_reply_markup(
+                    message.chat.id, message.message_id, reply_markup=None
+                )
+            except (BadRequest, Forbidden) as error:
+                log.info("could not remove a keyboard: %s", error)
+        return Input(payload=query.data or "")
+
+    def _latest_keyboard(self, s: Session, external_id: str) -> int | None:
+        stmt = (
+            select(Outbox.payload)
+            .where(Outbox.channel == CHANNEL, Outbox.external_id == external_id, Outbox.status == "sent")
+            .order_by(Outbox.id.desc())
+            .limit(20)
+        )
+        for payload in s.scalars(stmt):
+            if payload.get("buttons") and payload.get("message_id") is not None:
+                return int(payload["message_id"])
+        return None
+
+    async def on_message(self, update: Update, external_id: str, update_id: str) -> Input | None:
+        message = update.message
+        assert message is not None
+        if message.document is not None or message.photo:
+            if message.document is not None:
+                file_id, name, mime = (
+                    message.document.file_id,
+                    message.document.file_name,
+                    message.document.mime_type,
+                )
+                size = message.document.file_size or 0
+            else:
+                photo = max(message.photo, key=lambda p: (p.width or 0) * (p.height or 0))
+                file_id, name, mime, size = (
+                    photo.file_id,
+                    f"photo-{photo.file_unique_id}.jpg",
+                    "image/jpeg",
+                    photo.file_size or 0,
+                )
+            name = name or f"file-{file_id[:8]}"
+            mime = mime or "application/octet-stream"
+            try:
+                self.attachments.check(name, mime, max(size, 1))
+                telegram_file = await self.bot.get_file(file_id)
+                content = bytes(await telegram_file.download_as_bytearray())
+                info = self.attachments.keep(name, content, mime)
+            except Refused as refused:
+                await self.service_notice(
+                    external_id, f"file.refused.{refused.code}", update_id, refused.params
+                )
+                return None
+            return Input(file=info, text=message.caption or "")
+        return Input(text=message.text or message.caption or "")
+
+    async def service_notice(
+        self, external_id: str, key: str, update_id: str, params: Mapping[str, object] | None = None
+    ) -> None:
+        await self.service.notice(CHANNEL, external_id, key, dict(params or {}), (SOURCE, update_id))
+        self.sender.wake.set()
+
+    # --- the command menu -------------------------------------------------------------------------
+
+    async def refresh_menus(self) -> None:
+        """Owner commands for everyone (vi and en); officer and admin commands only in staff chats."""
+        for lang in ("vi", "en"):
+            owner = [BotCommand(c, t(f"telegram.commands.{c}", lang)) for c in OWNER_COMMANDS]
+            await self.bot.set_my_commands(owner, scope=BotCommandScopeDefault(), language_code=lang)
+        staff: dict[str, str] = {}
+        for key in self.service.staff.admins:
+            if key.startswith(f"{CHANNEL}:"):
+                staff[key.split(":", 1)[1]] = "admin"
+        officers = await self.db.run(repo.list_officers)
+        for officer in officers:
+            if officer.user_key.startswith(f"{CHANNEL}:"):
+                staff.setdefault(officer.user_key.split(":", 1)[1], "officer")
+        for chat_id, role in staff.items():
+            if not chat_id.lstrip("-").isdigit():
+                continue
+            names = [*OWNER_COMMANDS, *sorted(c[1:] for c in OFFICER_COMMANDS)]
+            if role == "admin":
+                names += sorted(c[1:] for c in ADMIN_COMMANDS)
+            for lang in ("vi", "en"):
+                commands = [BotCommand(c, t(f"telegram.commands.{c}", lang)) for c in names]
+                try:
+                    await self.bot.set_my_commands(
+                        commands, scope=BotCommandScopeChat(int(chat_id)), language_code=lang
+                    )
+                except BadRequest as error:  # a staff member who never wrote to the bot
+                    log.info("no command menu for %s: %s", chat_id, error)
+
+    # --- running ----------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, webhook: WebhookConfig | None = None) -> None:
+        async with self.bot:
+            await self.refresh_menus()
+            workers = [asyncio.create_task(self.dispatch(stop)), asyncio.create_task(self.sender.run(stop))]
+            runner: web.AppRunner | None = None
+            try:
+                if webhook is None:
+                    workers.append(asyncio.create_task(self.poll(stop)))
+                else:
+                    runner = web.AppRunner(self.webhook_app(webhook.path, webhook.secret))
+                    await runner.setup()
+                    await web.TCPSite(runner, webhook.host, webhook.port).start()
+                    await self.bot.set_webhook(
+                        webhook.url,
+                        secret_token=webhook.secret,
+                        allowed_updates=["message", "callback_query"],
+                    )
+                await stop.wait()
+            finally:
+                for worker in workers:
+                    worker.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+                if runner is not None:
+                    await runner.cleanup()
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str  # the public URL Telegram posts to, e.g. https://bot.example.vn/telegram
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret: str = ""
+
+    @property
+    def path(self) -> str:
+        return urlparse(self.url).path or "/telegram"
+
+    @classmethod
+    def make(cls, url: str, listen: str, secret: str | None) -> WebhookConfig:
+        host, _, port = listen.rpartition(":")
+        return cls(url, host or "127.0.0.1", int(port or 8080), secret or secrets.token_urlsafe(32))
