@@ -103,7 +103,7 @@ def file_dossier(
     s.flush()
     s.refresh(dossier, ["items"])
     docs = results.setdefault("documents:dossier", [])
-    docs.append(dossier_document(env, dossier, lang))
+    docs.extend(dossier_documents(env, dossier, lang))
 
 
 def attach_file(
@@ -296,7 +296,7 @@ def dossier_document_effect(
 ) -> None:
     dossier = repo.dossier_by_ref(s, data["ref"])
     if dossier is not None:
-        results["documents:dossier"] = [dossier_document(env, dossier, lang)]
+        results["documents:dossier"] = dossier_documents(env, dossier, lang)
 
 
 def chart(
@@ -362,9 +362,13 @@ def csv_row(d: Dossier, env: Env) -> dict[str, Any]:
     }
 
 
-def dossier_document(env: Env, dossier: Dossier, lang: str) -> Document:
-    content = documents.dossier_docx(document_data(env, dossier, lang), lang)
-    return Document(f"{dossier.ref}.docx", content, DOCX)
+def dossier_documents(env: Env, dossier: Dossier, lang: str) -> list[Document]:
+    """The dossier as DOCX (to print and sign) and HTML (to read on a phone)."""
+    data = document_data(env, dossier, lang)
+    return [
+        Document(f"{dossier.ref}.docx", documents.dossier_docx(data, lang), DOCX),
+        Document(f"{dossier.ref}.html", documents.dossier_html(data, lang).encode(), "text/html"),
+    ]
 
 
 def document_data(env: Env, d: Dossier, lang: str) -> dict[str, Any]:
