@@ -15,7 +15,9 @@ import contextlib
 import datetime as dt
 import hmac
 import logging
+import os
 import secrets
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from aiohttp import web
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22: durations as timedelta, the future default
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import (
@@ -88,6 +92,14 @@ def make_bot(token: str, api_url: str | None = None) -> Bot:
     )
 
 
+def retry_seconds(error: RetryAfter) -> float:
+    """PTB 22 gives ``retry_after`` as int or timedelta (and warns about the int): seconds either way."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+
+
 def sender_of(update: Mapping[str, Any]) -> str | None:
     for kind in ("message", "edited_message", "callback_query"):
         part = update.get(kind)
@@ -146,8 +158,7 @@ class TelegramTransport:
                     await self.bot.send_document(chat, handle, filename=document["filename"])
             return sent_id
         except RetryAfter as error:
-            wait = error.retry_after
-            raise Flood(wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)) from error
+            raise Flood(retry_seconds(error)) from error
         except Forbidden as error:
             raise Blocked(str(error)) from error
         except (TimedOut, NetworkError) as error:
@@ -160,12 +171,17 @@ class TelegramChannel:
     db: Database
     bot: Bot
     attachments: AttachmentStore
+    per_second: float = 30.0  # Telegram: about 30 messages a second overall
+    chat_interval: float = 1.0  # and about one a second to one chat
 
     def __post_init__(self) -> None:
         self.wake = asyncio.Event()
         self.busy: set[str] = set()
         self.tasks: set[asyncio.Task[None]] = set()
-        self.sender = OutboxSender(self.db, CHANNEL, TelegramTransport(self.bot))
+        transport = TelegramTransport(self.bot)
+        self.sender = OutboxSender(
+            self.db, CHANNEL, transport, per_second=self.per_second, chat_interval=self.chat_interval
+        )
         self.webhook_secret = ""
 
     # --- in: the inbox ----------------------------------------------------------------------------
@@ -193,8 +209,7 @@ class TelegramChannel:
                     offset=offset, timeout=20, allowed_updates=["message", "callback_query"]
                 )
             except RetryAfter as error:
-                wait = error.retry_after
-                await asyncio.sleep(wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait))
+                await asyncio.sleep(retry_seconds(error))
                 continue
             except (TimedOut, NetworkError) as error:
                 log.warning("getUpdates failed: %s", error)
@@ -300,7 +315,8 @@ class TelegramChannel:
         message = query.message
         if message is not None:
             latest = await self.db.run(self._latest_keyboard, external_id)
-            if latest is not None and message.message_id != latest:
+            pressed = await self.db.run(self._pressed_before, external_id, message.message_id, update_id)
+            if pressed or (latest is not None and message.message_id != latest):
                 await self.service_notice(external_id, "telegram.stale", update_id)
                 return None
             try:  # the question is answered: its buttons go, so they cannot be pressed twice
@@ -310,6 +326,25 @@ class TelegramChannel:
             except (BadRequest, Forbidden) as error:
                 log.info("could not remove a keyboard: %s", error)
         return Input(payload=query.data or "")
+
+    def _pressed_before(self, s: Session, external_id: str, message_id: int, update_id: str) -> bool:
+        """A keyboard answers one question: a second press on the same message is stale."""
+        stmt = (
+            select(ProcessedUpdate.payload)
+            .where(
+                ProcessedUpdate.source == SOURCE,
+                ProcessedUpdate.user_key == repo.user_key(CHANNEL, external_id),
+                ProcessedUpdate.processed_at.is_not(None),
+                ProcessedUpdate.update_id != update_id,
+            )
+            .order_by(ProcessedUpdate.received_at.desc())
+            .limit(50)
+        )
+        for payload in s.scalars(stmt):
+            query = payload.get("callback_query") or {}
+            if (query.get("message") or {}).get("message_id") == message_id:
+                return True
+        return False
 
     def _latest_keyboard(self, s: Session, external_id: str) -> int | None:
         stmt = (

@@ -299,6 +299,8 @@ def handle(state: State, inp: Input, ctx: Context) -> Outcome:
             lang = command[1].strip().lower()
             state = replace(state, lang=lang if lang in ("vi", "en") else state.lang)
             return Outcome(state, (consent_reply(),))
+        if command and command[0] == "/help":
+            return Outcome(state, (reply(say("help.text")), consent_reply()))
         return on_consent(state, inp, ctx)
     if inp.payload and inp.payload.startswith("dossier:"):
         ref = inp.payload.split(":", 1)[1]
