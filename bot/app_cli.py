@@ -53,10 +53,20 @@ def run_telegram(args: argparse.Namespace) -> int:
         else None
     )
 
+    # The SQLite writer runs on its own thread: give it the GIL back quickly while the loop does HTTP.
+    sys.setswitchinterval(0.0002)
+
     async def main() -> int:
         app = await open_app(settings)
         bot = make_bot(settings.telegram_token, settings.telegram_api_url)
-        channel = TelegramChannel(app.service, app.db, bot, app.attachments)
+        channel = TelegramChannel(
+            app.service,
+            app.db,
+            bot,
+            app.attachments,
+            per_second=settings.telegram_messages_per_second,
+            chat_interval=settings.telegram_chat_interval,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -13,13 +13,21 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.effects import EFFECTS, Document, Env, render_notification
+from bot.effects import (
+    EFFECTS,
+    Document,
+    DossierDocuments,
+    Env,
+    document_data,
+    render_dossier_documents,
+    render_notification,
+)
 from bot.staff import Staff, officer_context
 from bot.store import repo
 from bot.store.db import Database
@@ -47,7 +55,7 @@ class Button:
 class Rendered:
     text: str
     buttons: tuple[Button, ...] = ()
-    documents: tuple[Document, ...] = ()
+    documents: tuple[Document | DossierDocuments, ...] = ()
 
 
 @dataclass
@@ -93,7 +101,13 @@ class Service:
         key = repo.user_key(channel, external_id)
         async with self._lock(key):
             try:
-                return await self.db.run(self.step, channel, external_id, key, inp, update)
+                outcome = await self.db.run(self.step, channel, external_id, key, inp, update)
+                if channel not in self.outbox_channels:  # documents for the terminal, right away
+                    outcome.replies = [
+                        replace(r, documents=tuple(await self.materialize(r.documents)))
+                        for r in outcome.replies
+                    ]
+                return outcome
             except Exception:
                 log.exception("error handling update %s of %s", update, key)
                 return await self._apologise(channel, external_id, update)
@@ -154,9 +168,32 @@ class Service:
         for i, reply in enumerate(replies):
             repo.enqueue(s, user, self.reply_payload(reply), dedup_key=f"reply:{tag}:{i}")
 
+    async def materialize(self, documents: tuple[Document | DossierDocuments, ...]) -> list[Document]:
+        """Render the documents asked for: read the dossier (a short read), then render off the loop."""
+        out: list[Document] = []
+        env = Env(self.today(), self.staff, self.catalogue)
+        for document in documents:
+            if isinstance(document, Document):
+                out.append(document)
+                continue
+
+            def read(s: Session, request: DossierDocuments = document) -> dict[str, Any] | None:
+                dossier = repo.dossier_by_ref(s, request.ref)
+                return document_data(env, dossier, request.lang) if dossier is not None else None
+
+            data = await self.db.run(read)
+            if data is not None:
+                out.extend(
+                    await asyncio.to_thread(render_dossier_documents, document.ref, data, document.lang)
+                )
+        return out
+
     def reply_payload(self, reply: Rendered) -> dict[str, Any]:
-        documents = []
+        documents: list[dict[str, Any]] = []
         for document in reply.documents:
+            if isinstance(document, DossierDocuments):  # rendered by the sender, after the commit
+                documents.append({"dossier": document.ref, "lang": document.lang})
+                continue
             path = (
                 self.documents_dir
                 / f"{hashlib.sha256(document.content).hexdigest()[:16]}-{document.filename}"

@@ -126,9 +126,9 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.wake.clear()  # before the work: a wake-up during it is not lost
             sent = await self.drain_once()
             if not sent:
-                self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=0.2)
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -181,11 +181,8 @@ class OutboxSender:
             self.wake.set()
 
     def _sent(self, s: Session, message: Message, message_id: int | None) -> None:
-        repo.mark_sent(s, message.outbox_id)
-        if message_id is not None:
-            row = s.get(Outbox, message.outbox_id)
-            if row is not None:
-                row.payload = {**row.payload, "message_id": message_id}
+        payload = {**message.payload, "message_id": message_id} if message_id is not None else None
+        repo.mark_sent(s, message.outbox_id, payload)
 
     def _retry(self, s: Session, message: Message, seconds: float) -> None:
         repo.mark_failed(s, message.outbox_id, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds))

@@ -43,6 +43,7 @@ from telegram.request import HTTPXRequest
 
 from bot.attachments import AttachmentStore, Refused
 from bot.channels.sender import Blocked, Flood, Message, OutboxSender, Transient
+from bot.effects import DossierDocuments
 from bot.service import Service
 from bot.store import repo
 from bot.store.db import Database
@@ -139,8 +140,9 @@ def message_text(payload: Mapping[str, Any], text: str) -> str:
 
 
 class TelegramTransport:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, service: Service) -> None:
         self.bot = bot
+        self.service = service
 
     async def send(self, message: Message) -> int | None:
         chat = int(message.chat)
@@ -153,6 +155,11 @@ class TelegramTransport:
                 sent = await self.bot.send_message(chat, message_text(payload, text), reply_markup=markup)
                 sent_id = sent.message_id
             for document in payload.get("documents") or []:
+                if "dossier" in document:  # rendered now, after the commit that filed it
+                    request = DossierDocuments(document["dossier"], document.get("lang", message.lang))
+                    for rendered in await self.service.materialize((request,)):
+                        await self.bot.send_document(chat, rendered.content, filename=rendered.filename)
+                    continue
                 path = Path(document["path"])
                 with path.open("rb") as handle:
                     await self.bot.send_document(chat, handle, filename=document["filename"])
@@ -178,7 +185,7 @@ class TelegramChannel:
         self.wake = asyncio.Event()
         self.busy: set[str] = set()
         self.tasks: set[asyncio.Task[None]] = set()
-        transport = TelegramTransport(self.bot)
+        transport = TelegramTransport(self.bot, self.service)
         self.sender = OutboxSender(
             self.db, CHANNEL, transport, per_second=self.per_second, chat_interval=self.chat_interval
         )
@@ -186,18 +193,21 @@ class TelegramChannel:
 
     # --- in: the inbox ----------------------------------------------------------------------------
 
-    async def store(self, update: Mapping[str, Any]) -> bool:
-        """Keep the raw update (once); True if it is new. Only then may it be acknowledged."""
-        update_id = str(update["update_id"])
-        sender = sender_of(update)
-        key = repo.user_key(CHANNEL, sender) if sender else None
+    async def store(self, *updates: Mapping[str, Any]) -> int:
+        """Keep the raw updates (each once), in one transaction; how many were new. Only after this
+        returns may they be acknowledged."""
 
-        def insert(s: Session) -> bool:
-            return repo.record_update(s, SOURCE, update_id, key, dict(update))
+        def insert(s: Session) -> int:
+            new = 0
+            for update in updates:
+                sender = sender_of(update)
+                key = repo.user_key(CHANNEL, sender) if sender else None
+                new += repo.record_update(s, SOURCE, str(update["update_id"]), key, dict(update))
+            return new
 
-        new = await self.db.run(insert)
+        count = await self.db.run(insert)
         self.wake.set()
-        return new
+        return count
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long polling through the same inbox: the offset is confirmed only after the updates are stored."""
@@ -215,9 +225,9 @@ class TelegramChannel:
                 log.warning("getUpdates failed: %s", error)
                 await asyncio.sleep(1.0)
                 continue
-            for update in updates:
-                await self.store(update.to_dict())
-                offset = update.update_id + 1
+            if updates:
+                await self.store(*(u.to_dict() for u in updates))
+                offset = updates[-1].update_id + 1
 
     def webhook_app(self, path: str, secret: str) -> web.Application:
         self.webhook_secret = secret
@@ -246,9 +256,9 @@ class TelegramChannel:
 
     async def dispatch(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.wake.clear()  # before the work: a wake-up during it is not lost
             started = await self.dispatch_once()
             if not started:
-                self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=0.5)
         await asyncio.gather(*self.tasks, return_exceptions=True)

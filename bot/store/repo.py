@@ -370,13 +370,12 @@ def pending_outbox(s: Session, limit: int = 100, now: datetime | None = None) ->
     return list(s.scalars(stmt))
 
 
-def mark_sent(s: Session, outbox_id: int) -> None:
-    stmt = (
-        update(Outbox)
-        .where(Outbox.id == outbox_id)
-        .values(status="sent", sent_at=utcnow(), attempts=Outbox.attempts + 1)
-    )
-    s.execute(stmt)
+def mark_sent(s: Session, outbox_id: int, payload: Json | None = None) -> None:
+    """Delivered; ``payload`` replaces the stored one (e.g. with the platform's message id added)."""
+    values: dict[str, Any] = {"status": "sent", "sent_at": utcnow(), "attempts": Outbox.attempts + 1}
+    if payload is not None:
+        values["payload"] = payload
+    s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
 
 
 def mark_failed(s: Session, outbox_id: int, retry_at: datetime | None) -> None:

@@ -1,0 +1,24 @@
+"""A bare python-telegram-bot echo bot: the baseline of bench/telegram.py (run as its own process)."""
+
+from __future__ import annotations
+
+import os
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None and update.effective_message.text:
+        await update.effective_message.reply_text(update.effective_message.text)
+
+
+def main() -> None:
+    base = os.environ["SMEBOT_TELEGRAM_API_URL"].rstrip("/").removesuffix("/bot")
+    app = Application.builder().token(os.environ["SMEBOT_TELEGRAM_TOKEN"]).base_url(f"{base}/bot").build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.run_polling(poll_interval=0.0, timeout=10, close_loop=False)
+
+
+if __name__ == "__main__":
+    main()
