@@ -3,10 +3,10 @@ Bot API, and in the same run a bare PTB echo bot against another instance of the
 
 Each bot runs as its own process (as in production, where Telegram is another machine); the fake and
 the simulated users run in this one. Reports updates/s and p50/p99 latency (a user's message to the
-bot's last reply for it) for both, and the ratio. Telegram's own limits (30 messages/s, 1/s per chat) are lifted in the compared runs so the figure
-measures the pipeline (inbox, dispatcher, engine, store, outbox, sender), not the limiter; a last run with
-the production limits shows what they cost. Target (issue 6): the journey at least 50% of the echo bot's
-updates/s. Not a test.
+bot's last reply for it) for both, and the ratio. Telegram's own limits (30 messages/s, 1/s per chat)
+are lifted in the compared runs so the figure measures the pipeline (inbox, dispatcher, engine, store,
+outbox, sender), not the limiter; a last run with the production limits shows what they cost.
+Target (issue 6): the journey at least 50% of the echo bot's updates/s. Not a test.
 """
 
 from __future__ import annotations
