@@ -17,6 +17,7 @@ import hmac
 import logging
 import os
 import secrets
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -172,6 +173,16 @@ class TelegramTransport:
             raise Transient(str(error)) from error
 
 
+SCAN_EVERY = 5.0  # seconds between scans of the inbox table for updates a crash left unprocessed
+
+
+@dataclass(frozen=True)
+class Stored:
+    user_key: str
+    update_id: str
+    payload: dict[str, Any]
+
+
 @dataclass
 class TelegramChannel:
     service: Service
@@ -183,6 +194,8 @@ class TelegramChannel:
 
     def __post_init__(self) -> None:
         self.wake = asyncio.Event()
+        self.fresh: dict[str, list[Stored]] = {}
+        self.next_scan = 0.0
         self.busy: set[str] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         transport = TelegramTransport(self.bot, self.service)
@@ -197,17 +210,20 @@ class TelegramChannel:
         """Keep the raw updates (each once), in one transaction; how many were new. Only after this
         returns may they be acknowledged."""
 
-        def insert(s: Session) -> int:
-            new = 0
+        def insert(s: Session) -> list[Stored]:
+            new = []
             for update in updates:
                 sender = sender_of(update)
-                key = repo.user_key(CHANNEL, sender) if sender else None
-                new += repo.record_update(s, SOURCE, str(update["update_id"]), key, dict(update))
+                key = repo.user_key(CHANNEL, sender) if sender else f"anon:{update['update_id']}"
+                if repo.record_update(s, SOURCE, str(update["update_id"]), key, dict(update)):
+                    new.append(Stored(key, str(update["update_id"]), dict(update)))
             return new
 
-        count = await self.db.run(insert)
+        fresh = await self.db.run(insert)
+        for stored in fresh:  # handed to the dispatcher in memory; the inbox table is the durable copy
+            self.fresh.setdefault(stored.user_key, []).append(stored)
         self.wake.set()
-        return count
+        return len(fresh)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long polling through the same inbox: the offset is confirmed only after the updates are stored."""
@@ -264,24 +280,33 @@ class TelegramChannel:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def dispatch_once(self) -> int:
-        rows: list[ProcessedUpdate] = await self.db.run(lambda s: repo.unprocessed_updates(s, 1000))
-        by_user: dict[str, list[ProcessedUpdate]] = {}
-        for row in rows:
-            if row.source == SOURCE:
-                by_user.setdefault(row.user_key or f"anon:{row.update_id}", []).append(row)
+        """Start a worker for every user with updates waiting and no worker yet.
+
+        New updates come from :meth:`store` in memory; the inbox table is scanned at start and every few
+        seconds, for what a crash left unprocessed (the service skips anything already handled).
+        """
+        if time.monotonic() >= self.next_scan:
+            self.next_scan = time.monotonic() + SCAN_EVERY
+            rows: list[ProcessedUpdate] = await self.db.run(lambda s: repo.unprocessed_updates(s, 1000))
+            for row in rows:
+                key = row.user_key or f"anon:{row.update_id}"
+                if row.source == SOURCE and key not in self.busy:  # a busy worker has its own list
+                    known = {u.update_id for u in self.fresh.get(key, [])}
+                    if row.update_id not in known:
+                        self.fresh.setdefault(key, []).append(Stored(key, row.update_id, row.payload))
         started = 0
-        for key, updates in by_user.items():
+        for key in list(self.fresh):
             if key in self.busy:
                 continue
+            updates = sorted(self.fresh.pop(key), key=lambda u: int(u.update_id))
             self.busy.add(key)
-            updates.sort(key=lambda r: int(r.update_id))
             task = asyncio.create_task(self._user_queue(key, updates))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
             started += 1
         return started
 
-    async def _user_queue(self, key: str, updates: list[ProcessedUpdate]) -> None:
+    async def _user_queue(self, key: str, updates: list[Stored]) -> None:
         """One user's updates, in order."""
         try:
             for row in updates:
