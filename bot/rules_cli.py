@@ -15,7 +15,7 @@ from locales import t
 from rules import explain
 from rules.catalogue import Catalogue, Flag, Item, default_catalogue
 from rules.estimate import Estimate, Profile, estimate, refusal
-from rules.money import MoneyError, format_vnd, parse_vnd
+from rules.money import MoneyError, parse_vnd
 from rules.size import Declaration, Sector, Size, SizeResult, classify, many_female_workers
 from rules.text import fold
 
@@ -321,5 +321,3 @@ def fail(message: str) -> int:
     print(f"smebot: {message}", file=sys.stderr)
     return 2
 
-
-__all__ = ["UsageError", "add_rules_commands", "fail", "format_vnd"]

@@ -48,7 +48,7 @@ def _insert(s: Session) -> Any:
         return postgresql.insert
     if name == "sqlite":
         return sqlite.insert
-    raise NotImplementedError(f"smebot's store supports SQLite and PostgreSQL, not {name}")
+    raise ValueError(f"smebot's store supports SQLite and PostgreSQL, not {name}")
 
 
 def _rowcount(s: Session, statement: Executable) -> int:
