@@ -320,4 +320,3 @@ def add_rules_commands(sub: Any) -> None:
 def fail(message: str) -> int:
     print(f"smebot: {message}", file=sys.stderr)
     return 2
-

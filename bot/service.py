@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +101,7 @@ class Service:
         key = repo.user_key(channel, external_id)
         async with self._lock(key):
             try:
-                outcome = await self.db.run(self.step, channel, external_id, key, inp, update)
-                if channel not in self.outbox_channels:  # documents for the terminal, right away
-                    outcome.replies = [
-                        replace(r, documents=tuple(await self.materialize(r.documents)))
-                        for r in outcome.replies
-                    ]
-                return outcome
+                return await self.db.run(self.step, channel, external_id, key, inp, update)
             except Exception:
                 log.exception("error handling update %s of %s", update, key)
                 return await self._apologise(channel, external_id, update)
@@ -169,7 +163,8 @@ class Service:
             repo.enqueue(s, user, self.reply_payload(reply), dedup_key=f"reply:{tag}:{i}")
 
     async def materialize(self, documents: tuple[Document | DossierDocuments, ...]) -> list[Document]:
-        """Render the documents asked for: read the dossier (a short read), then render off the loop."""
+        """Render the documents a reply carries, after it is shown: read the dossier (a short read), then
+        render off the event loop. Channels call this, so an answer never waits for a DOCX."""
         out: list[Document] = []
         env = Env(self.today(), self.staff, self.catalogue)
         for document in documents:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.service import Rendered, Service
 from bot.staff import DEFAULT_AGENCIES, Staff
@@ -35,7 +35,9 @@ class Owner:
         outcome = await self.service.handle(
             self.channel, self.user, Input(text=text, payload=payload, file=file)
         )
-        self.last = outcome.replies
+        # as a channel does: the documents are rendered after the answer is shown
+        docs = [tuple(await self.service.materialize(r.documents)) for r in outcome.replies]
+        self.last = [replace(r, documents=d) for r, d in zip(outcome.replies, docs, strict=True)]
         shown = "\n".join(r.text + "".join(f"\n  {b.label}" for b in r.buttons) for r in outcome.replies)
         self.transcript.append(f"> {text or payload or (file.name if file else '')}\n{shown}")
         return shown

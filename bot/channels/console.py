@@ -19,13 +19,14 @@ from rules.text import fold
 CHANNEL = "console"
 
 
-def show(replies: list[Rendered], out: TextIO, documents_dir: Path) -> None:
+async def show(service: Service, replies: list[Rendered], out: TextIO, documents_dir: Path) -> None:
     """Print the replies; documents (the dossier DOCX, exports, charts) are written to ``documents_dir``."""
     for reply in replies:
         print(reply.text, file=out)
         for button in reply.buttons:
             print(f"   {button.label}", file=out)
-        for document in reply.documents:
+        out.flush()
+        for document in await service.materialize(reply.documents):
             documents_dir.mkdir(parents=True, exist_ok=True)
             path = documents_dir / document.filename
             path.write_bytes(document.content)
@@ -62,7 +63,7 @@ async def chat(
     outcome = await service.handle(CHANNEL, user, Input(text="/start"))
     lang = outcome.lang
     last = outcome.replies
-    show(last, stdout, documents_dir)
+    await show(service, last, stdout, documents_dir)
     while True:
         try:
             line = input("> ") if interactive else await asyncio.to_thread(stdin.readline)
@@ -81,5 +82,5 @@ async def chat(
         outcome = await service.handle(CHANNEL, user, inp)
         lang = outcome.lang
         last = outcome.replies
-        show(last, stdout, documents_dir)
+        await show(service, last, stdout, documents_dir)
     return 0
