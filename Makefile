@@ -31,6 +31,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m bench.rules
 	$(BIN)/python -m bench.journey
+	$(BIN)/python -m bench.telegram
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
