@@ -28,6 +28,16 @@ async def env(db_url: str) -> AsyncIterator[tuple[object, AsyncEngine, Clock]]:
     await db.close()
 
 
+async def file_micro_services_consulting(owner: Owner) -> None:
+    """From the sector question: a micro services firm files a 40 M consulting contract (III.A.1.1)."""
+    await owner.script(
+        "dich vu", "6", "4", "3 tỷ", "1 tỷ", "trên 1 năm", "khong", "khong", "khong", "1", "1", "1"
+    )
+    await owner.send(payload="III.A")
+    await owner.send("xong")
+    await owner.script("40 triệu", "co", "TVV-7", "1")
+
+
 async def dossiers(engine: AsyncEngine) -> list[tuple[str, str, list[tuple[str, int]]]]:
     async with engine.connect() as conn:
         rows = (
@@ -198,12 +208,7 @@ async def test_owner_returns_next_day_and_files_a_second_dossier(env: tuple) -> 
     owner = Owner(service, "returning")
     await owner.send("/start")
     await owner.script(*profile("Dịch vụ Sao Mai", HANOI))
-    await owner.script(
-        "dich vu", "6", "4", "3 tỷ", "1 tỷ", "trên 1 năm", "khong", "khong", "khong", "1", "1", "1"
-    )
-    await owner.send(payload="III.A")
-    await owner.send("xong")
-    await owner.script("40 triệu", "co", "TVV-7", "1")
+    await file_micro_services_consulting(owner)
     clock.day = clock.day.replace(day=2)
     hello = await owner.send("/new")
     assert "Thông tin doanh nghiệp đã lưu" in hello and "Dịch vụ Sao Mai" in hello
@@ -252,12 +257,7 @@ async def test_mydata_and_deleteme_keep_open_dossier(env: tuple) -> None:
     owner = Owner(service, "private")
     await owner.send("/start")
     await owner.script(*profile("Dịch vụ Riêng", HANOI))
-    await owner.script(
-        "dich vu", "6", "4", "3 tỷ", "1 tỷ", "trên 1 năm", "khong", "khong", "khong", "1", "1", "1"
-    )
-    await owner.send(payload="III.A")
-    await owner.send("xong")
-    await owner.script("40 triệu", "co", "TVV-7", "1")
+    await file_micro_services_consulting(owner)
     await owner.send("/mydata")
     [document] = [d for r in owner.last for d in r.documents]
     assert b"D\xe1\xbb\x8bch v\xe1\xbb\xa5 Ri\xc3\xaang" in document.content  # the firm's name, UTF-8
@@ -280,10 +280,7 @@ async def test_files_attach_to_the_open_dossier_or_wait_for_the_next(env: tuple,
     early = await owner.send(file=store.keep("bao-gia.pdf", b"%PDF-1.4 quote"))
     assert "bao-gia.pdf" in early and "hồ sơ bạn nộp tiếp theo" in early
     await owner.script("Dịch vụ Có Tệp", "0100109106", "1", *HANOI)
-    await owner.script("dich vu", "6", "4", "3 tỷ", "1 tỷ", "12", "khong", "khong", "khong", "1", "1", "1")
-    await owner.send(payload="III.A")
-    await owner.send("xong")
-    await owner.script("40 triệu", "co", "TVV-7", "1")
+    await file_micro_services_consulting(owner)
     later = await owner.send(file=store.keep("anh-chup.jpg", b"\xff\xd8\xff jpeg bytes"))
     assert "HS-2026-000001" in later
     detail = await owner.send(payload="dossier:HS-2026-000001")
