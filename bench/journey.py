@@ -114,11 +114,12 @@ def run_engine_only(owners: int) -> tuple[float, list[float]]:
     return time.perf_counter() - start, latencies
 
 
-def report(name: str, elapsed: float, latencies: list[float]) -> float:
+def report(name: str, elapsed: float, latencies: list[float], unit: str = "steps", width: int = 22) -> float:
+    """One line: count, rate, p50 and p99 latency; returns the rate."""
     rate = len(latencies) / elapsed
     print(
-        f"{name:22s} {len(latencies):6d} steps  {rate:8.0f} steps/s  "
-        f"p50 {statistics.median(latencies) * 1e3:6.2f} ms  p99 {percentile(latencies, 99) * 1e3:6.2f} ms"
+        f"{name:{width}s} {len(latencies):6d} {unit}  {rate:8.1f} {unit}/s  "
+        f"p50 {statistics.median(latencies) * 1e3:7.2f} ms  p99 {percentile(latencies, 99) * 1e3:7.2f} ms"
     )
     return rate
 

@@ -16,7 +16,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,8 @@ import time
 from pathlib import Path
 from subprocess import DEVNULL
 
-from bench.journey import SCRIPT, percentile
+from bench.journey import SCRIPT
+from bench.journey import report as journey_report
 from bot.service import Service
 from bot.store.db import open_db
 from conversations.engine import Input
@@ -116,12 +116,7 @@ async def run_echo(owners: int) -> tuple[float, list[float]]:
 
 
 def report(name: str, elapsed: float, latencies: list[float]) -> float:
-    rate = len(latencies) / elapsed
-    print(
-        f"{name:34s} {len(latencies):5d} updates {rate:7.1f} updates/s  "
-        f"p50 {statistics.median(latencies) * 1e3:7.1f} ms  p99 {percentile(latencies, 99) * 1e3:7.1f} ms"
-    )
-    return rate
+    return journey_report(name, elapsed, latencies, unit="updates", width=34)
 
 
 async def main(owners: int) -> None:

@@ -157,7 +157,7 @@ class Service:
         tag = (
             f"{update[0]}:{update[1]}"
             if update
-            else f"{key_of(channel, external_id)}:{dt.datetime.now(dt.UTC).timestamp()}"
+            else f"{repo.user_key(channel, external_id)}:{dt.datetime.now(dt.UTC).timestamp()}"
         )
         for i, reply in enumerate(replies):
             repo.enqueue(s, user, self.reply_payload(reply), dedup_key=f"reply:{tag}:{i}")
@@ -293,10 +293,6 @@ class Service:
         buttons = tuple(Button(c.payload, render_line(c.label, lang, results)) for c in reply.choices)
         documents = tuple(results.get(f"documents:{reply.attach}", ())) if reply.attach else ()
         return Rendered(render(reply, lang, results), buttons, documents)
-
-
-def key_of(channel: str, external_id: str) -> str:
-    return repo.user_key(channel, external_id)
 
 
 def used_this_year(dossiers: list[Dossier], year: int) -> dict[str, int]:

@@ -110,12 +110,10 @@ class OutboxSender:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _due(self, s: Session, limit: int) -> list[Message]:
-        now = dt.datetime.now(dt.UTC)
         stmt = (
             select(Outbox, User.lang)
             .join(User, User.id == Outbox.user_id)
-            .where(Outbox.channel == self.channel, Outbox.status == "pending")
-            .where((Outbox.not_before.is_(None)) | (Outbox.not_before <= now))
+            .where(Outbox.channel == self.channel, *repo.due())
             .order_by(Outbox.id)
             .limit(limit)
         )

@@ -349,9 +349,7 @@ class TelegramChannel:
             log.info("answerCallbackQuery failed: %s", error)
         message = query.message
         if message is not None:
-            latest = await self.db.run(self._latest_keyboard, external_id)
-            pressed = await self.db.run(self._pressed_before, external_id, message.message_id, update_id)
-            if pressed or (latest is not None and message.message_id != latest):
+            if await self.db.run(self._stale_press, external_id, message.message_id, update_id):
                 await self.service_notice(external_id, "telegram.stale", update_id)
                 return None
             try:  # the question is answered: its buttons go, so they cannot be pressed twice
@@ -361,6 +359,13 @@ class TelegramChannel:
             except (BadRequest, Forbidden) as error:
                 log.info("could not remove a keyboard: %s", error)
         return Input(payload=query.data or "")
+
+    def _stale_press(self, s: Session, external_id: str, message_id: int, update_id: str) -> bool:
+        """Only the latest question's keyboard answers, and only once (one read for both checks)."""
+        latest = self._latest_keyboard(s, external_id)
+        if latest is not None and message_id != latest:
+            return True
+        return self._pressed_before(s, external_id, message_id, update_id)
 
     def _pressed_before(self, s: Session, external_id: str, message_id: int, update_id: str) -> bool:
         """A keyboard answers one question: a second press on the same message is stale."""

@@ -357,17 +357,16 @@ def enqueue(s: Session, user: User, payload: Json, dedup_key: str | None = None)
 
 def pending_outbox(s: Session, limit: int = 100, now: datetime | None = None) -> list[Outbox]:
     """Messages due now, oldest first; on PostgreSQL rows another sender holds are skipped."""
-    stmt = (
-        select(Outbox)
-        .where(
-            Outbox.status == "pending",
-            or_(Outbox.not_before.is_(None), Outbox.not_before <= (now or utcnow())),
-        )
-        .order_by(Outbox.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    stmt = select(Outbox).where(*due(now)).order_by(Outbox.id).limit(limit).with_for_update(skip_locked=True)
     return list(s.scalars(stmt))
+
+
+def due(now: datetime | None = None) -> tuple[Any, ...]:
+    """The outbox rows that may be sent now: pending, and not waiting for a retry time."""
+    return (
+        Outbox.status == "pending",
+        or_(Outbox.not_before.is_(None), Outbox.not_before <= (now or utcnow())),
+    )
 
 
 def mark_sent(s: Session, outbox_id: int, payload: Json | None = None) -> None:

@@ -178,7 +178,7 @@ def filing_data(view: View) -> dict[str, Any]:
         "alternatives": [s.value for s in result.alternatives],
         "flags": sorted(f.value for f in firm.flags_of(answers)),
         "items": items,
-        "checklist": evidence_checklist(answers, ests),
+        "checklist": evidence_checklist(i["data"]["evidence"] for i in items),
         "year": view.ctx.today.year,
         "filed_on": view.ctx.today.isoformat(),
     }
@@ -192,18 +192,9 @@ def filing_effects(data: Mapping[str, Any], ctx: Context) -> list[Effect]:
         groups.setdefault(agency.id if agency else None, []).append(item)
     effects = []
     for agency_id, items in groups.items():
-        part = {**data, "items": items, "checklist": _checklist_of(items)}
+        part = {**data, "items": items, "checklist": evidence_checklist(i["data"]["evidence"] for i in items)}
         effects.append(Effect("file_dossier", {"data": part, "agency_id": agency_id}))
     return effects
-
-
-def _checklist_of(items: Sequence[Mapping[str, Any]]) -> list[str]:
-    seen: list[str] = []
-    for item in items:
-        for evidence in item["data"]["evidence"]:
-            if evidence not in seen:
-                seen.append(evidence)
-    return seen
 
 
 def review_summary(view: View) -> list[Line]:

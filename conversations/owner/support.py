@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,13 +175,11 @@ def estimates(answers: Mapping[str, Any], ctx: Context, offers_: Sequence[Offer]
     return out
 
 
-def checklist(answers: Mapping[str, Any], ests: Sequence[Estimate]) -> list[str]:
-    """Evidence ids the dossier needs, in first-seen order (REFERENCE §4-5)."""
+def checklist(evidence_per_item: Iterable[Iterable[str]]) -> list[str]:
+    """Evidence ids a dossier needs for its items, each once, in first-seen order (REFERENCE §4-5)."""
     seen: list[str] = []
-    for est in ests:
-        if not est.eligible:
-            continue
-        for evidence in est.item.evidence:
+    for evidence_ids in evidence_per_item:
+        for evidence in evidence_ids:
             if evidence not in seen:
                 seen.append(evidence)
     return seen
