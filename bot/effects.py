@@ -253,6 +253,7 @@ def transition(
             {"key": notify["key"], "params": notify["params"]},
             dedup_key=f"{dossier.ref}:v{expected + 1}",
         )
+        results["notified"] = True
     results["outcome"] = render_line(data["done"], lang)
 
 

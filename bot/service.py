@@ -58,11 +58,24 @@ class Rendered:
     documents: tuple[Document | DossierDocuments, ...] = ()
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A reply put in the outbox by the transaction that produced it: the channel hands it to its
+    sender at once, so the sender need not read it back (the table stays the durable copy)."""
+
+    outbox_id: int
+    user_id: int
+    external_id: str
+    payload: dict[str, Any]
+
+
 @dataclass
 class Outcome:
     replies: list[Rendered] = field(default_factory=list)
     lang: str = "vi"
     duplicate: bool = False  # the update was handled before: nothing done, nothing to send
+    queued: list[Queued] = field(default_factory=list)  # the replies, as queued for a pushed channel
+    notified: bool = False  # messages were queued for other users too (officer decisions)
 
 
 class Service:
@@ -110,16 +123,16 @@ class Service:
         self, s: Session, channel: str, external_id: str, key: str, inp: Input, update: tuple[str, str] | None
     ) -> Outcome:
         """The unit of work of one message, in one transaction (see the module docstring)."""
-        if update is not None and repo.is_processed(s, *update):
+        if update is not None and not repo.claim_update(s, *update):
             return Outcome(duplicate=True)
-        outcome, results = self.decide(s, channel, external_id, key, inp)
+        user, outcome, results = self.decide(s, channel, external_id, key, inp)
         lang = outcome.state.lang
         rendered = [self.render(r, lang, results) for r in outcome.replies]
         notes = results.get("notifications") or []
         if notes:
             rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *notes])))
-        self.finish(s, channel, external_id, rendered, update)
-        return Outcome(rendered, lang)
+        queued = self.finish(s, user, rendered, update)
+        return Outcome(rendered, lang, queued=queued, notified=bool(results.get("notified")))
 
     async def notice(
         self,
@@ -128,39 +141,37 @@ class Service:
         key: str,
         params: dict[str, Any],
         update: tuple[str, str] | None = None,
-    ) -> None:
+    ) -> Outcome:
         """A message from the shell itself (a refused file, a stale button), in the user's language."""
 
-        def work(s: Session) -> None:
-            if update is not None and repo.is_processed(s, *update):
-                return
+        def work(s: Session) -> Outcome:
+            if update is not None and not repo.claim_update(s, *update):
+                return Outcome(duplicate=True)
             user, saved, _, _ = repo.user_snapshot(s, channel, external_id)
             lang = State.from_json(saved or {"lang": user.lang}).lang
-            self.finish(s, channel, external_id, [Rendered(t(key, lang, **params))], update)
+            replies = [Rendered(t(key, lang, **params))]
+            return Outcome(replies, lang, queued=self.finish(s, user, replies, update))
 
-        await self.db.run(work)
+        return await self.db.run(work)
 
     def finish(
-        self,
-        s: Session,
-        channel: str,
-        external_id: str,
-        replies: list[Rendered],
-        update: tuple[str, str] | None,
-    ) -> None:
-        """Mark the update handled and, for pushed channels, queue the replies (same transaction)."""
-        if update is not None:
-            repo.mark_processed(s, *update)
-        if channel not in self.outbox_channels or not replies:
-            return
-        user = repo.get_or_create_user(s, channel, external_id)
+        self, s: Session, user: User, replies: list[Rendered], update: tuple[str, str] | None
+    ) -> list[Queued]:
+        """For pushed channels, queue the replies (in the transaction that claimed the update)."""
+        if user.channel not in self.outbox_channels or not replies:
+            return []
         tag = (
             f"{update[0]}:{update[1]}"
             if update
-            else f"{repo.user_key(channel, external_id)}:{dt.datetime.now(dt.UTC).timestamp()}"
+            else f"{repo.user_key(user.channel, user.external_id)}:{dt.datetime.now(dt.UTC).timestamp()}"
         )
+        queued = []
         for i, reply in enumerate(replies):
-            repo.enqueue(s, user, self.reply_payload(reply), dedup_key=f"reply:{tag}:{i}")
+            payload = self.reply_payload(reply)
+            outbox_id = repo.enqueue(s, user, payload, dedup_key=f"reply:{tag}:{i}")
+            if outbox_id is not None:
+                queued.append(Queued(outbox_id, user.id, user.external_id, payload))
+        return queued
 
     async def materialize(self, documents: tuple[Document | DossierDocuments, ...]) -> list[Document]:
         """Render the documents a reply carries, after it is shown: read the dossier (a short read), then
@@ -206,11 +217,12 @@ class Service:
 
     def decide(
         self, s: Session, channel: str, external_id: str, key: str, inp: Input
-    ) -> tuple[EngineOutcome, dict[str, Any]]:
+    ) -> tuple[User, EngineOutcome, dict[str, Any]]:
         """Load, run the engine (owner or staff), apply the effects, save the state."""
         user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
         repo.lock_user(s, user.id)
-        user.unreachable = False  # they wrote to us: reachable again, even after blocking the bot once
+        if user.unreachable:  # they wrote to us: reachable again, even after blocking the bot once
+            user.unreachable = False
         state = State.from_json(saved or {"lang": user.lang})
         if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command
             inp = Input(text=inp.payload)
@@ -233,10 +245,11 @@ class Service:
         results = self.apply(s, user, key, (*refused, *outcome.effects), outcome.state.lang)
         if not results.get("_forget"):
             repo.save_state(s, user.id, outcome.state.to_json(), exists=saved is not None)
-            user.lang = outcome.state.lang
+            if user.lang != outcome.state.lang:
+                user.lang = outcome.state.lang
             if channel in self.inline_channels:
                 results["notifications"] = self.take_notifications(s, user, outcome.state.lang)
-        return outcome, results
+        return user, outcome, results
 
     def take_notifications(self, s: Session, user: User, lang: str) -> list[str]:
         texts = []
@@ -245,21 +258,31 @@ class Service:
             repo.mark_sent(s, message.id)
         return texts
 
-    async def _apologise(self, channel: str, external_id: str) -> Outcome:
-        """A handler error never leaves the user in silence: sorry, and the question again."""
+    async def _apologise(self, channel: str, external_id: str, update: tuple[str, str] | None) -> Outcome:
+        """A handler error never leaves the user in silence: sorry, and the question again.
 
-        def load(s: Session) -> tuple[State, Context]:
+        The failed transaction was rolled back, so the state is the one before the message. This one
+        marks the update handled (a message that fails every time must not fail forever) and, for a
+        pushed channel, queues the apology like any reply.
+        """
+
+        def work(s: Session) -> Outcome:
+            if update is not None and not repo.claim_update(s, *update):
+                return Outcome(duplicate=True)
             user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
-            return State.from_json(saved or {"lang": user.lang}), self.context(
-                s, user, enterprise, n_dossiers
-            )
+            state = State.from_json(saved or {"lang": user.lang})
+            lang = state.lang
+            replies = [Rendered(t("error_apology", lang))]
+            try:
+                with s.begin_nested():
+                    again = resume(state, self.context(s, user, enterprise, n_dossiers))
+                replies += [self.render(r, lang, {}) for r in again.replies]
+            except Exception:
+                log.exception("could not repeat the question to %s:%s", channel, external_id)
+            return Outcome(replies, lang, queued=self.finish(s, user, replies, update))
 
         try:
-            state, ctx = await self.db.run(load)
-            again = resume(state, ctx)
-            lang = state.lang
-            first = Rendered(t("error_apology", lang))
-            return Outcome([first, *(self.render(r, lang, {}) for r in again.replies)], lang)
+            return await self.db.run(work)
         except Exception:
             log.exception("error while apologising to %s:%s", channel, external_id)
             return Outcome([Rendered(t("error_apology", "vi"))])

@@ -355,11 +355,12 @@ async def test_enqueue_dedup_and_outbox_lifecycle(sessions: Sessions) -> None:
     user = await new_user(sessions)
     message = {"key": "dossier.approved", "params": {"ref": "HS-2026-000001"}}
     async with sessions() as s, s.begin():
-        assert await s.run_sync(repo.enqueue, user, message, dedup_key="approved:HS-2026-000001") is True
+        first = await s.run_sync(repo.enqueue, user, message, dedup_key="approved:HS-2026-000001")
+        assert isinstance(first, int)
     async with sessions() as s, s.begin():  # the effect runs again after a crash
-        assert await s.run_sync(repo.enqueue, user, message, dedup_key="approved:HS-2026-000001") is False
-        assert await s.run_sync(repo.enqueue, user, {"key": "broadcast"}, dedup_key=None) is True
-        assert await s.run_sync(repo.enqueue, user, {"key": "broadcast"}, dedup_key=None) is True
+        assert await s.run_sync(repo.enqueue, user, message, dedup_key="approved:HS-2026-000001") is None
+        again = [await s.run_sync(repo.enqueue, user, {"key": "broadcast"}) for _ in range(2)]
+        assert again[0] is not None and again[1] is not None and first < again[0] < again[1]
     now = datetime.now(UTC)
     async with sessions() as s, s.begin():
         due = await s.run_sync(repo.pending_outbox, limit=10)

@@ -45,7 +45,7 @@ from telegram.request import HTTPXRequest
 from bot.attachments import AttachmentStore, Refused
 from bot.channels.sender import Blocked, Flood, Message, OutboxSender, Transient
 from bot.effects import DossierDocuments
-from bot.service import Service
+from bot.service import Queued, Service
 from bot.store import repo
 from bot.store.db import Database
 from bot.store.models import Outbox, ProcessedUpdate
@@ -173,6 +173,7 @@ class TelegramTransport:
             raise Transient(str(error)) from error
 
 
+SHUTDOWN_GRACE = 10.0  # seconds the dispatcher and the sender get to finish on SIGTERM
 SCAN_EVERY = 5.0  # seconds between scans of the inbox table for updates a crash left unprocessed
 
 
@@ -318,7 +319,10 @@ class TelegramChannel:
         finally:
             self.busy.discard(key)
             self.wake.set()
-            self.sender.wake.set()
+
+    def send(self, queued: list[Queued], lang: str) -> None:
+        """Hand the replies just committed to the sender."""
+        self.sender.push(Message(q.outbox_id, q.user_id, q.external_id, lang, q.payload, 0) for q in queued)
 
     async def handle(self, update_id: str, payload: Mapping[str, Any]) -> None:
         update = Update.de_json(dict(payload), self.bot)
@@ -335,6 +339,9 @@ class TelegramChannel:
         if inp is None:
             return
         outcome = await self.service.handle(CHANNEL, external_id, inp, update=(SOURCE, update_id))
+        self.send(outcome.queued, outcome.lang)
+        if outcome.notified:
+            self.sender.request_scan()
         if not outcome.duplicate and update.message and update.message.text:
             command = inp.command[0] if inp.command else ""
             if command in ("/officer_add", "/officer_remove"):
@@ -362,7 +369,7 @@ class TelegramChannel:
 
     def _stale_press(self, s: Session, external_id: str, message_id: int, update_id: str) -> bool:
         """Only the latest question's keyboard answers, and only once (one read for both checks)."""
-        latest = self._latest_keyboard(s, external_id)
+        latest = self.sender.latest_keyboard.get(external_id) or self._latest_keyboard(s, external_id)
         if latest is not None and message_id != latest:
             return True
         return self._pressed_before(s, external_id, message_id, update_id)
@@ -435,8 +442,10 @@ class TelegramChannel:
     async def service_notice(
         self, external_id: str, key: str, update_id: str, params: Mapping[str, object] | None = None
     ) -> None:
-        await self.service.notice(CHANNEL, external_id, key, dict(params or {}), (SOURCE, update_id))
-        self.sender.wake.set()
+        outcome = await self.service.notice(
+            CHANNEL, external_id, key, dict(params or {}), (SOURCE, update_id)
+        )
+        self.send(outcome.queued, outcome.lang)
 
     # --- the command menu -------------------------------------------------------------------------
 
@@ -473,11 +482,14 @@ class TelegramChannel:
     async def run(self, stop: asyncio.Event, webhook: WebhookConfig | None = None) -> None:
         async with self.bot:
             await self.refresh_menus()
+            # The dispatcher and the sender see `stop` and finish what they hold (the sender writes down
+            # what it delivered); the receiver is simply cancelled: what it had not stored, Telegram resends.
             workers = [asyncio.create_task(self.dispatch(stop)), asyncio.create_task(self.sender.run(stop))]
+            receiver: asyncio.Task[None] | None = None
             runner: web.AppRunner | None = None
             try:
                 if webhook is None:
-                    workers.append(asyncio.create_task(self.poll(stop)))
+                    receiver = asyncio.create_task(self.poll(stop))
                 else:
                     runner = web.AppRunner(self.webhook_app(webhook.path, webhook.secret))
                     await runner.setup()
@@ -489,11 +501,16 @@ class TelegramChannel:
                     )
                 await stop.wait()
             finally:
-                for worker in workers:
-                    worker.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
+                stop.set()
+                if receiver is not None:
+                    receiver.cancel()
+                    await asyncio.gather(receiver, return_exceptions=True)
                 if runner is not None:
                     await runner.cleanup()
+                _, late = await asyncio.wait(workers, timeout=SHUTDOWN_GRACE)
+                for worker in late:
+                    worker.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
 
 
 @dataclass(frozen=True)

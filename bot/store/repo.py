@@ -56,6 +56,54 @@ def _rowcount(s: Session, statement: Executable) -> int:
     return result.rowcount
 
 
+# Statements on the hot path of every message, built once (SQLAlchemy then reuses their compiled form):
+# the inbox, the outbox. Plain Core on the session's connection, so no ORM bookkeeping per call.
+_INBOX = ProcessedUpdate.__table__
+_OUTBOX = Outbox.__table__
+_INBOX_KEY = (_INBOX.c.source == bindparam("b_source"), _INBOX.c.update_id == bindparam("b_update_id"))
+
+
+def _per_dialect(build: Any) -> dict[str, Any]:
+    return {"sqlite": build(sqlite.insert), "postgresql": build(postgresql.insert)}
+
+
+_RECORD_UPDATE = _per_dialect(
+    lambda insert: (
+        insert(_INBOX)
+        .values(
+            source=bindparam("b_source"),
+            update_id=bindparam("b_update_id"),
+            user_key=bindparam("b_key"),
+            payload=bindparam("b_payload", type_=_INBOX.c.payload.type),
+            received_at=bindparam("b_now"),
+        )
+        .on_conflict_do_nothing(index_elements=[_INBOX.c.source, _INBOX.c.update_id])
+        .returning(_INBOX.c.update_id)
+    )
+)
+_ENQUEUE = _per_dialect(
+    lambda insert: (
+        insert(_OUTBOX)
+        .values(
+            user_id=bindparam("b_user_id"),
+            channel=bindparam("b_channel"),
+            external_id=bindparam("b_external_id"),
+            payload=bindparam("b_payload", type_=_OUTBOX.c.payload.type),
+            dedup_key=bindparam("b_dedup_key"),
+            status="pending",
+            attempts=0,
+            created_at=bindparam("b_now"),
+        )
+        .on_conflict_do_nothing(index_elements=[_OUTBOX.c.dedup_key])
+        .returning(_OUTBOX.c.id)
+    )
+)
+_MARK_PROCESSED = update(_INBOX).where(*_INBOX_KEY).values(processed_at=bindparam("b_now"))
+_CLAIM_UPDATE = _MARK_PROCESSED.where(_INBOX.c.processed_at.is_(None))
+_UPDATE_EXISTS = select(_INBOX.c.processed_at).where(*_INBOX_KEY)
+_IS_PROCESSED = _UPDATE_EXISTS.where(_INBOX.c.processed_at.is_not(None))
+
+
 # users
 
 
@@ -342,17 +390,17 @@ def add_event(
 # outbox
 
 
-def enqueue(s: Session, user: User, payload: Json, dedup_key: str | None = None) -> bool:
-    """Queue a message for `user`; with a dedup_key already queued, do nothing. True if queued now."""
-    insert = _insert(s)(Outbox).values(
-        user_id=user.id,
-        channel=user.channel,
-        external_id=user.external_id,
-        payload=payload,
-        dedup_key=dedup_key,
-    )
-    stmt = insert.on_conflict_do_nothing(index_elements=[Outbox.dedup_key]).returning(Outbox.id)
-    return (s.execute(stmt)).first() is not None
+def enqueue(s: Session, user: User, payload: Json, dedup_key: str | None = None) -> int | None:
+    """Queue a message for `user`; with a dedup_key already queued, do nothing. Its id if queued now."""
+    values = {
+        "b_user_id": user.id,
+        "b_channel": user.channel,
+        "b_external_id": user.external_id,
+        "b_payload": payload,
+        "b_dedup_key": dedup_key,
+        "b_now": utcnow(),
+    }
+    return s.connection().execute(_ENQUEUE[_dialect(s)], values).scalar()
 
 
 def pending_outbox(s: Session, limit: int = 100, now: datetime | None = None) -> list[Outbox]:
@@ -377,6 +425,26 @@ def mark_sent(s: Session, outbox_id: int, payload: Json | None = None) -> None:
     s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
 
 
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("oid"))
+    .values(status="sent", sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1)
+)
+_MARK_SENT_WITH = _MARK_SENT.values(payload=bindparam("new_payload", type_=_OUTBOX.c.payload.type))
+
+
+def mark_sent_many(s: Session, sent: list[tuple[int, Json | None]]) -> None:
+    """Delivered, in one statement per shape; a payload replaces the stored one (with the message id)."""
+    now = utcnow()
+    plain = [{"oid": oid, "now": now} for oid, payload in sent if payload is None]
+    rich = [{"oid": oid, "now": now, "new_payload": payload} for oid, payload in sent if payload is not None]
+    connection = s.connection()
+    if plain:
+        connection.execute(_MARK_SENT, plain)
+    if rich:
+        connection.execute(_MARK_SENT_WITH, rich)
+
+
 def mark_failed(s: Session, outbox_id: int, retry_at: datetime | None) -> None:
     """One more failed attempt: try again at `retry_at`, or give up (status 'failed') if it is None."""
     status = "failed" if retry_at is None else "pending"
@@ -393,13 +461,9 @@ def mark_failed(s: Session, outbox_id: int, retry_at: datetime | None) -> None:
 
 def record_update(s: Session, source: str, update_id: str, user_key: str | None, payload: Json) -> bool:
     """Store an incoming update once. True if it is new, False if it was stored before."""
-    insert = _insert(s)(ProcessedUpdate).values(
-        source=source, update_id=str(update_id), user_key=user_key, payload=payload
-    )
-    stmt = insert.on_conflict_do_nothing(
-        index_elements=[ProcessedUpdate.source, ProcessedUpdate.update_id]
-    ).returning(ProcessedUpdate.update_id)
-    return (s.execute(stmt)).first() is not None
+    values = {"b_source": source, "b_update_id": str(update_id), "b_key": user_key, "b_payload": payload}
+    stored = s.connection().execute(_RECORD_UPDATE[_dialect(s)], {**values, "b_now": utcnow()})
+    return stored.first() is not None
 
 
 def unprocessed_updates(s: Session, limit: int = 100) -> list[ProcessedUpdate]:
@@ -413,12 +477,25 @@ def unprocessed_updates(s: Session, limit: int = 100) -> list[ProcessedUpdate]:
 
 
 def mark_processed(s: Session, source: str, update_id: str) -> None:
-    stmt = (
-        update(ProcessedUpdate)
-        .where(ProcessedUpdate.source == source, ProcessedUpdate.update_id == str(update_id))
-        .values(processed_at=utcnow())
-    )
-    s.execute(stmt)
+    values = {"b_source": source, "b_update_id": str(update_id), "b_now": utcnow()}
+    s.connection().execute(_MARK_PROCESSED, values)
+
+
+def claim_update(s: Session, source: str, update_id: str) -> bool:
+    """Take an update for this transaction: True if it is to be handled now, False if it was before.
+
+    It is marked handled at once; if the transaction fails, so does the mark. An update that was never
+    stored (a caller without an inbox) is recorded as handled.
+    """
+    values = {"b_source": source, "b_update_id": str(update_id), "b_now": utcnow()}
+    connection = s.connection()
+    if cast(CursorResult[Any], connection.execute(_CLAIM_UPDATE, values)).rowcount:
+        return True
+    if connection.execute(_UPDATE_EXISTS, values).first() is not None:
+        return False
+    record_update(s, source, update_id, None, {})
+    connection.execute(_MARK_PROCESSED, values)
+    return True
 
 
 # a person's data: export and erasure
@@ -574,7 +651,5 @@ def pending_for_user(s: Session, user_id: int) -> list[Outbox]:
 
 
 def is_processed(s: Session, source: str, update_id: str) -> bool:
-    stmt = select(ProcessedUpdate.processed_at).where(
-        ProcessedUpdate.source == source, ProcessedUpdate.update_id == str(update_id)
-    )
-    return s.scalar(stmt) is not None
+    values = {"b_source": source, "b_update_id": str(update_id)}
+    return s.connection().execute(_IS_PROCESSED, values).first() is not None
