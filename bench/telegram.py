@@ -2,8 +2,10 @@
 Bot API, and in the same run a bare PTB echo bot against another instance of the same fake.
 
 Each bot runs as its own process (as in production, where Telegram is another machine); the fake and
-the simulated users run in this one. Reports updates/s and p50/p99 latency (a user's message to the
-bot's last reply for it) for both, and the ratio. Telegram's own limits (30 messages/s, 1/s per chat)
+the simulated users run in this one. Each of the N users runs its whole script, then a new user takes
+its place, for ``--seconds`` per bot (a closed loop: the sustained rate, not one lockstep round).
+Reports updates/s and p50/p99 latency (a user's message to the bot's last reply for it) for both, and
+the ratio. Telegram's own limits (30 messages/s, 1/s per chat)
 are lifted in the compared runs so the figure measures the pipeline (inbox, dispatcher, engine, store,
 outbox, sender), not the limiter; a last run with the production limits shows what they cost.
 Target (issue 6): the journey at least 50% of the echo bot's updates/s. Not a test.
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from subprocess import DEVNULL
 
@@ -29,7 +32,7 @@ from bot.service import Service
 from bot.store.db import open_db
 from conversations.engine import Input
 from rules.catalogue import default_catalogue
-from tests.fakes.telegram_api import FakeTelegram, FakeUser
+from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:BENCH"
 TODAY = dt.date(2026, 12, 1)
@@ -47,12 +50,47 @@ async def expected_replies(tmp: Path) -> list[str]:
     return out
 
 
-async def owner(user: FakeUser, expected: list[str], latencies: list[float]) -> None:
-    for line, reply in zip(SCRIPT, expected, strict=True):
+class Load:
+    """``owners`` concurrent users for ``seconds``: each runs a whole script, then a new user takes its
+    place (a closed loop, like people one after another), so the first round's lockstep fades and the
+    figure is the sustained rate. Latency: from a user's message to the bot's answer to it."""
+
+    def __init__(self, fake: FakeTelegram, owners: int, seconds: float, first_id: int) -> None:
+        self.fake, self.owners, self.seconds, self.first_id = fake, owners, seconds, first_id
+        self.latencies: list[float] = []
+        self.last_answer = 0.0
+
+    async def run(self, script: list[tuple[str, Callable[[dict[str, object]], bool]]]) -> float:
         start = time.perf_counter()
-        await user.send_text(line)
-        await user.wait_for(lambda m, r=reply: (m.get("text") or "").startswith(r[:40]), timeout=120)
-        latencies.append(time.perf_counter() - start)
+        deadline = start + self.seconds
+
+        async def slot(n: int) -> None:
+            for round_ in range(10_000):
+                user = self.fake.user(self.first_id + n * 10_000 + round_)
+                for text, answered in script:
+                    if time.perf_counter() >= deadline:
+                        return
+                    sent = time.perf_counter()
+                    await user.send_text(text)
+                    await user.wait_for(answered, timeout=120)
+                    self.last_answer = time.perf_counter()
+                    self.latencies.append(self.last_answer - sent)
+
+        await asyncio.gather(*(slot(n) for n in range(self.owners)))
+        return self.last_answer - start
+
+
+def journey_script(expected: list[str]) -> list[tuple[str, Callable[[dict[str, object]], bool]]]:
+    """Each line of the journey, and how to recognise the bot's last answer to it."""
+    return [
+        (line, lambda m, r=reply: str(m.get("text") or "").startswith(r[:40]))
+        for line, reply in zip(SCRIPT, expected, strict=True)
+    ]
+
+
+def echo_script() -> list[tuple[str, Callable[[dict[str, object]], bool]]]:
+    texts = [f"{n}:{line}" for n, line in enumerate(SCRIPT)]
+    return [(text, lambda m, t=text: m.get("text") == t) for text in texts]
 
 
 def bot_process(fake: FakeTelegram, module: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -68,8 +106,42 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-async def run_journey(owners: int, tmp: Path, limits: bool, expected: list[str]) -> tuple[float, list[float]]:
-    """`smebot run` as its own process, as in production; the fake and the users live here."""
+async def measure(
+    module: list[str],
+    env: dict[str, str],
+    script: list[tuple[str, Callable[[dict[str, object]], bool]]],
+    owners: int,
+    seconds: float,
+) -> tuple[float, list[float]]:
+    """One bot as its own process (as in production); the fake and the users live in this one."""
+    async with FakeTelegram(token=TOKEN) as fake:
+        proc = bot_process(fake, module, env)
+        try:
+            await fake.wait_for_calls("getUpdates", 1, timeout=60)
+            load = Load(fake, owners, seconds, first_id=10_000)
+            cpu = cpu_seconds(proc.pid)
+            elapsed = await load.run(script)
+            cpu = cpu_seconds(proc.pid) - cpu
+        finally:
+            stop_process(proc)
+    if cpu >= 0:
+        print(
+            f"  the bot process: {cpu / len(load.latencies) * 1e3:.2f} ms CPU per update, "
+            f"busy {cpu / elapsed:.0%} of the time"
+        )
+    return elapsed, load.latencies
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process so far, from /proc (Linux); -inf elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("-inf")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def journey_env(tmp: Path, limits: bool) -> dict[str, str]:
     env = {
         "SMEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / f'bench-{limits}.db'}",
         "SMEBOT_FILES_DIR": str(tmp / "files"),
@@ -77,60 +149,30 @@ async def run_journey(owners: int, tmp: Path, limits: bool, expected: list[str])
     }
     if not limits:
         env |= {"SMEBOT_TELEGRAM_MESSAGES_PER_SECOND": "100000", "SMEBOT_TELEGRAM_CHAT_INTERVAL": "0"}
-    async with FakeTelegram(token=TOKEN) as fake:
-        proc = bot_process(fake, ["bot.cli", "run"], env)
-        try:
-            await fake.wait_for_calls("getUpdates", 1, timeout=60)
-            latencies: list[float] = []
-            users = [fake.user(10_000 + n) for n in range(owners)]
-            start = time.perf_counter()
-            await asyncio.gather(*(owner(u, expected, latencies) for u in users))
-            elapsed = time.perf_counter() - start
-        finally:
-            stop_process(proc)
-    return elapsed, latencies
-
-
-async def run_echo(owners: int) -> tuple[float, list[float]]:
-    async with FakeTelegram(token=TOKEN) as fake:
-        proc = bot_process(fake, ["bench.echo_bot"], {})
-        latencies: list[float] = []
-
-        async def user_loop(user: FakeUser) -> None:
-            for n, line in enumerate(SCRIPT):
-                text = f"{n}:{line}"
-                start = time.perf_counter()
-                await user.send_text(text)
-                await user.wait_for(lambda m, t=text: m.get("text") == t, timeout=120)
-                latencies.append(time.perf_counter() - start)
-
-        try:
-            await fake.wait_for_calls("getUpdates", 1, timeout=60)
-            users = [fake.user(20_000 + n) for n in range(owners)]
-            start = time.perf_counter()
-            await asyncio.gather(*(user_loop(u) for u in users))
-            elapsed = time.perf_counter() - start
-        finally:
-            stop_process(proc)
-    return elapsed, latencies
+    return env
 
 
 def report(name: str, elapsed: float, latencies: list[float]) -> float:
     return journey_report(name, elapsed, latencies, unit="updates", width=34)
 
 
-async def main(owners: int) -> None:
+async def main(owners: int, seconds: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        expected = await expected_replies(Path(tmp))
-        echo_rate = report("bare PTB echo bot", *await run_echo(owners))
-        journey = await run_journey(owners, Path(tmp), False, expected)
+        expected = journey_script(await expected_replies(Path(tmp)))
+        echo_rate = report(
+            "bare PTB echo bot", *await measure(["bench.echo_bot"], {}, echo_script(), owners, seconds)
+        )
+        journey = await measure(["bot.cli", "run"], journey_env(Path(tmp), False), expected, owners, seconds)
         journey_rate = report("smebot journey (limits lifted)", *journey)
         print(f"ratio journey/echo                 {journey_rate / echo_rate:7.2f}  (target >= 0.50)")
-        report("smebot journey (Telegram limits)", *await run_journey(owners, Path(tmp), True, expected))
+        limited = await measure(["bot.cli", "run"], journey_env(Path(tmp), True), expected, owners, seconds)
+        report("smebot journey (Telegram limits)", *limited)
 
 
 if __name__ == "__main__":
     sys.setswitchinterval(0.001)  # as `smebot run` does: the SQLite writer thread gets the GIL back sooner
     parser = argparse.ArgumentParser()
-    parser.add_argument("--owners", type=int, default=20)
-    asyncio.run(main(parser.parse_args().owners))
+    parser.add_argument("--owners", type=int, default=20, help="concurrent users")
+    parser.add_argument("--seconds", type=float, default=15.0, help="how long each bot is measured")
+    args = parser.parse_args()
+    asyncio.run(main(args.owners, args.seconds))

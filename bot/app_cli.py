@@ -42,6 +42,8 @@ def run_telegram(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request at INFO with its URL, and a Bot API URL carries the token: keep it out.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if not settings.telegram_token:
         raise UsageError(t("cli.error.no_token", args.lang))
     webhook_url = args.webhook_url or settings.telegram_webhook_url
@@ -57,7 +59,7 @@ def run_telegram(args: argparse.Namespace) -> int:
     sys.setswitchinterval(0.0002)
 
     async def main() -> int:
-        app = await open_app(settings)
+        app = await open_app(settings, render_processes=settings.render_processes)
         bot = make_bot(settings.telegram_token, settings.telegram_api_url)
         channel = TelegramChannel(
             app.service,
@@ -66,6 +68,7 @@ def run_telegram(args: argparse.Namespace) -> int:
             app.attachments,
             per_second=settings.telegram_messages_per_second,
             chat_interval=settings.telegram_chat_interval,
+            max_in_flight=settings.telegram_max_in_flight,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

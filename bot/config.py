@@ -27,9 +27,11 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"  # a self-hosted Bot API server, or the test fake
     telegram_webhook_url: str = ""  # set it (or pass --webhook-url) to receive updates by webhook
     telegram_webhook_listen: str = "127.0.0.1:8080"  # where the aiohttp server listens (behind a proxy)
-    telegram_webhook_secret: str = ""
+    telegram_webhook_secret: str = ""  # X-Telegram-Bot-Api-Secret-Token; random at each start when empty
     telegram_messages_per_second: float = 30.0  # Telegram's limits; lift them only against a test server
-    telegram_chat_interval: float = 1.0  # X-Telegram-Bot-Api-Secret-Token; random at each start when empty
+    telegram_chat_interval: float = 1.0  # seconds between two messages to one chat
+    telegram_max_in_flight: int = 8  # messages being sent at once
+    render_processes: int = 1  # `smebot run`: worker processes that render dossier documents
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ class Service:
         inline_channels: frozenset[str] = frozenset({"console"}),
         outbox_channels: frozenset[str] = frozenset({"telegram", "zalo"}),
         documents_dir: Path = Path("var/documents"),
+        renderer: Executor | None = None,
     ) -> None:
         self.db = db
         self.catalogue = catalogue
@@ -99,6 +101,9 @@ class Service:
         # same transaction as the state, so a crash after the commit loses no answer.
         self.outbox_channels = outbox_channels
         self.documents_dir = documents_dir
+        # Where documents are rendered: None is a thread; the Telegram bot passes a process pool, so a
+        # DOCX (about 70 ms of CPU) never competes with the event loop for the GIL.
+        self.renderer = renderer
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _lock(self, key: str) -> asyncio.Lock:
@@ -189,8 +194,11 @@ class Service:
 
             data = await self.db.run(read)
             if data is not None:
+                loop = asyncio.get_running_loop()
                 out.extend(
-                    await asyncio.to_thread(render_dossier_documents, document.ref, data, document.lang)
+                    await loop.run_in_executor(
+                        self.renderer, render_dossier_documents, document.ref, data, document.lang
+                    )
                 )
         return out
 

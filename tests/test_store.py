@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from bot.store import repo
-from bot.store.db import alembic_config, open_database, session_factory
+from bot.store.db import alembic_config, open_database, open_db, session_factory
 from bot.store.models import Base, ConversationState, DossierItem, Event, Outbox, ProcessedUpdate, User
 
 TABLES = {
@@ -144,6 +147,48 @@ async def test_sqlite_folder_and_pragmas_on_every_connection(tmp_path: Path) -> 
                 assert await pragmas(second) == ["wal", 1, 5000]
     finally:
         await engine.dispose()
+
+
+async def test_a_write_lock_held_by_another_process_does_not_freeze_the_loop(tmp_path: Path) -> None:
+    """Units of work run on the loop's thread (db.py): while another process holds SQLite's write
+    lock, the loop keeps running other work and the unit of work runs once the lock is released."""
+    path = tmp_path / "smebot.db"
+    db = await open_db(f"sqlite+aiosqlite:///{path}")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_WRITE_LOCK, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"  # the other process has the write lock
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticking = asyncio.create_task(ticker())
+        started = time.monotonic()
+        user_id = await db.run(lambda s: repo.get_or_create_user(s, "telegram", "7").id)
+        waited = time.monotonic() - started
+        ticking.cancel()
+        assert user_id > 0
+        assert waited >= 0.3  # it did wait for the lock (held 0.5 s)...
+        assert ticks >= 10  # ...without blocking the loop meanwhile
+    finally:
+        holder.wait(timeout=10)
+        await db.close()
+
+
+_HOLD_WRITE_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(0.5)
+conn.execute("COMMIT")
+"""
 
 
 # users and conversation state

@@ -300,6 +300,19 @@ def test_webhook_config_from_url() -> None:
     assert len(config.secret) >= 32
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -323,10 +336,17 @@ async def test_sigkill_and_restart_resume_the_journey(tmp_path: Path) -> None:
             await say(user, "/start", "Nghị định 13")
             await press(user, "Đồng ý", "Tên doanh nghiệp")
             await say(user, "Công ty Bền Vững", "Mã số doanh nghiệp")
+            workers = children(proc.pid)  # the document renderers (bot/render_pool.py)
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL
+        if Path("/proc").is_dir():  # the renderers end with the killed server: no orphans
+            assert workers
+            deadline = time.monotonic() + 10
+            while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
         await user.send_text("0100109106")  # written while the bot is down
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:

@@ -41,6 +41,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.attachments import AttachmentStore, Refused
 from bot.channels.sender import Blocked, Flood, Message, OutboxSender, Transient
@@ -73,6 +74,12 @@ OWNER_COMMANDS = (
     "help",
 )
 DEFAULT_API = "https://api.telegram.org"
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 20  # seconds a long poll waits for an update
+
+# The poller asks for getUpdates through Bot.do_api_request to get the raw JSON (see poll); PTB warns
+# that Bot.get_updates exists, which is known here.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 
 def api_urls(api_url: str | None) -> tuple[str, str]:
@@ -192,6 +199,7 @@ class TelegramChannel:
     attachments: AttachmentStore
     per_second: float = 30.0  # Telegram: about 30 messages a second overall
     chat_interval: float = 1.0  # and about one a second to one chat
+    max_in_flight: int = 8  # sends at once (see OutboxSender)
 
     def __post_init__(self) -> None:
         self.wake = asyncio.Event()
@@ -201,7 +209,12 @@ class TelegramChannel:
         self.tasks: set[asyncio.Task[None]] = set()
         transport = TelegramTransport(self.bot, self.service)
         self.sender = OutboxSender(
-            self.db, CHANNEL, transport, per_second=self.per_second, chat_interval=self.chat_interval
+            self.db,
+            CHANNEL,
+            transport,
+            per_second=self.per_second,
+            chat_interval=self.chat_interval,
+            max_in_flight=self.max_in_flight,
         )
         self.webhook_secret = ""
 
@@ -227,14 +240,16 @@ class TelegramChannel:
         return len(fresh)
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long polling through the same inbox: the offset is confirmed only after the updates are stored."""
+        """Long polling through the same inbox: the offset is confirmed only after the updates are stored.
+
+        The updates are taken as the JSON Telegram sent (as the webhook receives them), so the inbox
+        keeps them exactly and they are parsed once, when handled.
+        """
         await self.bot.delete_webhook()
         offset: int | None = None
         while not stop.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=20, allowed_updates=["message", "callback_query"]
-                )
+                updates = await self.raw_updates(offset)
             except RetryAfter as error:
                 await asyncio.sleep(retry_seconds(error))
                 continue
@@ -243,8 +258,17 @@ class TelegramChannel:
                 await asyncio.sleep(1.0)
                 continue
             if updates:
-                await self.store(*(u.to_dict() for u in updates))
-                offset = updates[-1].update_id + 1
+                await self.store(*updates)
+                offset = int(updates[-1]["update_id"]) + 1
+
+    async def raw_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"timeout": POLL_TIMEOUT, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            params["offset"] = offset
+        result = await self.bot.do_api_request(
+            "getUpdates", api_kwargs=params, read_timeout=POLL_TIMEOUT + 10
+        )
+        return [u for u in result if isinstance(u, dict) and "update_id" in u]
 
     def webhook_app(self, path: str, secret: str) -> web.Application:
         self.webhook_secret = secret
@@ -497,7 +521,7 @@ class TelegramChannel:
                     await self.bot.set_webhook(
                         webhook.url,
                         secret_token=webhook.secret,
-                        allowed_updates=["message", "callback_query"],
+                        allowed_updates=ALLOWED_UPDATES,
                     )
                 await stop.wait()
             finally:

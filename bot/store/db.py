@@ -3,15 +3,14 @@
 SQLite transactions are begun by SQLAlchemy with ``BEGIN IMMEDIATE`` instead of by the sqlite3 driver: the
 driver's legacy mode does not begin a transaction for SELECT or SAVEPOINT, which breaks savepoints and
 repeatable reads. IMMEDIATE takes the write lock at the start, so two transactions never deadlock while
-upgrading a read lock; a second writer waits up to ``busy_timeout``. Keep transactions short (no network
-calls inside one).
+upgrading a read lock. Keep transactions short (no network calls inside one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -108,50 +108,82 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 T = TypeVar("T")
 
+SQLITE_BUSY_WAIT = 0.02  # seconds SQLite itself may wait for another process's write lock (blocks the loop)
+SQLITE_BUSY_GIVE_UP = 10.0  # seconds of asynchronous retries before a locked database is an error
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process held SQLite's write lock for longer than :data:`SQLITE_BUSY_GIVE_UP`."""
+
 
 class Database:
     """Runs a unit of work, a plain function of a :class:`Session`, in one transaction.
 
-    SQLite has one writer at a time, so its units of work run one after the other on a single thread
-    with the synchronous driver: a whole transaction costs one hop between the event loop and that
-    thread, and nothing waits in SQLite's busy handler. PostgreSQL runs them concurrently on the async
-    engine (``run_sync``), with row locks ordering one user's messages.
+    SQLite: units of work run on the event loop's own thread with the synchronous driver, one after the
+    other (SQLite has one writer anyway). A transaction here takes a millisecond or two; handing it to a
+    thread instead costs more than that in thread switches and GIL contention (bench/telegram.py,
+    bench/journey.py). The write lock is taken first (``BEGIN IMMEDIATE``); when another process holds
+    it, SQLite waits at most :data:`SQLITE_BUSY_WAIT` and the loop then retries asynchronously, so a
+    second process (the terminal chat on the same file, a maintenance command) never freezes the bot.
+    PostgreSQL runs units of work concurrently on the async engine (``run_sync``), with row locks
+    ordering one user's messages. Keep units of work short and free of network calls either way.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = session_factory(engine)
         self._sync: Engine | None = None
-        self._thread: ThreadPoolExecutor | None = None
         url = engine.url
         if url.get_backend_name() == "sqlite":
             self._sync = create_engine(url.set(drivername="sqlite+pysqlite"))
             event.listen(self._sync, "connect", _on_sqlite_connect)
+            event.listen(self._sync, "connect", _short_busy_wait)
             event.listen(self._sync, "begin", _on_sqlite_begin)
             self._sync_sessions = sessionmaker(self._sync, expire_on_commit=False)
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smebot-sqlite")
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._sync is not None and self._thread is not None:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._thread, self._run_sqlite, fn, args)
-        async with self.sessions.begin() as s:
-            return await s.run_sync(fn, *args)
+        if self._sync is None:
+            async with self.sessions.begin() as s:
+                return await s.run_sync(fn, *args)
+        deadline = time.monotonic() + SQLITE_BUSY_GIVE_UP
+        pause = 0.005
+        while True:
+            try:
+                return self._run_sqlite(fn, args)
+            except _Locked:
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy("the SQLite database stayed locked by another process") from None
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.2)
 
     def _run_sqlite(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self._sync_sessions.begin() as s:
+            try:
+                s.connection()  # BEGIN IMMEDIATE now, before any of the unit of work runs
+            except OperationalError as error:
+                if "locked" in str(error.orig) or "busy" in str(error.orig):
+                    raise _Locked from error
+                raise
             return fn(s, *args)
 
     async def close(self) -> None:
-        if self._thread is not None:
-            self._thread.shutdown(wait=True)
         if self._sync is not None:
             self._sync.dispose()
         await self.engine.dispose()
+
+
+class _Locked(Exception):
+    """BEGIN IMMEDIATE found the write lock taken: nothing of the unit of work has run."""
+
+
+def _short_busy_wait(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_WAIT * 1000)}")
+    cursor.close()
 
 
 async def open_db(url: str = DEFAULT_URL) -> Database:
