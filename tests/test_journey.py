@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.models import Dossier, DossierItem, Enterprise, User
+from conversations.engine import Input
 from tests.driver import Clock, Owner, open_service
 
 HANOI = ["Ha Noi", "Hoan Kiem", "12 Hang Bac", "0912345678", "bo qua"]
@@ -289,3 +290,23 @@ async def test_files_attach_to_the_open_dossier_or_wait_for_the_next(env: tuple,
         store.keep("virus.exe", b"MZ")
     with pytest.raises(Refused):
         store.keep("big.pdf", b"0" * (2 * 1024 * 1024))
+
+
+async def test_a_handler_error_in_the_terminal_chat_apologises_and_asks_again(
+    env: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error rolls the message back: an apology, the same question, and the journey goes on."""
+    service, _, _ = env
+    decide = service.decide
+
+    def failing(s: object, channel: str, external_id: str, key: str, inp: Input) -> object:
+        if inp.text == "Công ty Lỗi":
+            raise RuntimeError("a bug in a handler")
+        return decide(s, channel, external_id, key, inp)
+
+    monkeypatch.setattr(service, "decide", failing)
+    owner = Owner(service, "unlucky")
+    await owner.script("/start", "1")
+    sorry = await owner.send("Công ty Lỗi")
+    assert "Xin lỗi, đã có lỗi" in sorry and "Tên doanh nghiệp" in sorry
+    assert "Mã số doanh nghiệp" in await owner.send("Công ty Bền Vững")

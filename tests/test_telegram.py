@@ -25,6 +25,7 @@ from bot.attachments import AttachmentStore
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, WebhookConfig, make_bot
 from bot.service import Service
 from bot.staff import DEFAULT_AGENCIES, Staff
+from bot.store import repo
 from bot.store.db import Database, open_db
 from conversations.officer.agencies import load_agencies
 from rules.catalogue import default_catalogue
@@ -206,6 +207,35 @@ async def test_a_user_who_blocked_the_bot_is_not_written_to_again(tg: Harness) -
         (failed,) = conn.execute("SELECT count(*) FROM outbox WHERE status='failed'").fetchone()
     assert unreachable == 1 and failed >= 1
     assert len([c for c in tg.fake.calls("sendMessage") if c.status == 403]) == 1  # tried once, then stopped
+
+
+async def test_a_handler_error_gets_an_apology_and_the_question_again(
+    tg: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 6: an error never leaves the user in silence, and the conversation state is not corrupted."""
+    service = tg.channel.service
+    decide = service.decide
+
+    def failing(s: Any, channel: str, external_id: str, key: str, inp: Any) -> Any:
+        if inp.text == "Công ty Lỗi":
+            user_id = repo.user_snapshot(s, channel, external_id)[0].id
+            repo.save_state(s, user_id, {"corrupted": True})  # half-done work, undone with the error
+            raise RuntimeError("a bug in a handler")
+        return decide(s, channel, external_id, key, inp)
+
+    monkeypatch.setattr(service, "decide", failing)
+    user = tg.fake.user(2300)
+    await say(user, "/start", "Nghị định 13")
+    await press(user, "Đồng ý", "Tên doanh nghiệp")
+    sorry = await say(user, "Công ty Lỗi", "Xin lỗi, đã có lỗi")
+    assert sorry
+    await user.wait_for("Tên doanh nghiệp", timeout=15)  # the question again
+    await say(user, "Công ty Bền Vững", "Mã số doanh nghiệp")  # and the journey goes on
+    with sqlite3.connect(tg.db.engine.url.database or "") as conn:
+        rows = conn.execute("SELECT update_id, processed_at FROM processed_updates").fetchall()
+        (state,) = conn.execute("SELECT state FROM conversation_states").fetchone()
+    assert all(processed for _, processed in rows)  # the failed update is not retried forever
+    assert json.loads(state)["answers"]["name"] == "Công ty Bền Vững"
 
 
 async def test_officer_commands_over_telegram(tg: Harness) -> None:
