@@ -229,6 +229,7 @@ class Catalogue:
         self.evidence = evidence
         self._found: dict[tuple[str, str | None], tuple[Item, ...]] = {}
         self._families: dict[str, tuple[Item, ...]] | None = None
+        self._asking: dict[Flag, tuple[Programme, ...]] = {}
         for programme in programmes:
             if programme.id in self.programmes:
                 raise CatalogueError(f"programme id {programme.id!r} appears twice")
@@ -242,6 +243,16 @@ class Catalogue:
                         f"{programme.id}: item {item.id!r} field evidence: unknown document(s) {unknown}"
                     )
                 self.items[item.id] = (programme, item)
+
+    def programmes_asking(self, flag: Flag) -> tuple[Programme, ...]:
+        """The programmes with an item that can require ``flag`` (asked about only where one fits)."""
+        if flag not in self._asking:
+            self._asking[flag] = tuple(
+                p
+                for p in self.programmes.values()
+                if any(flag in c.any_of for item in p.items for c in item.requires)
+            )
+        return self._asking[flag]
 
     def programme_of(self, item_id: str) -> Programme:
         return self.items[item_id][0]

@@ -181,6 +181,25 @@ async def test_a_write_lock_held_by_another_process_does_not_freeze_the_loop(tmp
         await db.close()
 
 
+async def test_the_write_ahead_log_is_checkpointed_off_the_loop(tmp_path: Path) -> None:
+    """db.py: the loop's connection never checkpoints (no disk stall inside a commit); the Checkpointer
+    thread copies the log back into the database file every second."""
+    path = tmp_path / "smebot.db"
+    db = await open_db(f"sqlite+aiosqlite:///{path}")
+    try:
+        pragma = "PRAGMA wal_autocheckpoint"
+        assert await db.run(lambda s: s.connection().exec_driver_sql(pragma).scalar()) == 0
+        for n in range(300):  # well over SQLite's own 1000-page threshold, were it on
+            await db.run(lambda s, n=n: repo.record_update(s, "telegram", str(n), "k", {"x": "y" * 2000}))
+        # the rows are in the log; the database file grows only when a checkpoint copies them there
+        deadline = time.monotonic() + 10
+        while path.stat().st_size < 500_000 and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert path.stat().st_size >= 500_000
+    finally:
+        await db.close()
+
+
 _HOLD_WRITE_LOCK = """
 import sqlite3, sys, time
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)

@@ -178,11 +178,14 @@ class OutboxSender:
             await self.flush_marks()  # what was delivered is written down before we go
 
     def _idle_wait(self) -> float:
+        """Seconds until something may be sent (a chat's interval over and a token free) or the next
+        scan; a finished send or a push wakes the loop sooner."""
         now = time.monotonic()
         wait = self._next_scan - now
-        for chat in self.queues:
-            if chat not in self.busy:
-                wait = min(wait, self.next_for_chat.get(chat, 0.0) - now, self.bucket.delay())
+        if len(self.busy) < self.max_in_flight:
+            chats = [self.next_for_chat.get(c, 0.0) - now for c in self.queues if c not in self.busy]
+            if chats:
+                wait = min(wait, max(min(chats), self.bucket.delay()))
         return max(0.001, min(wait, 0.2))
 
     async def turn(self) -> int:

@@ -9,6 +9,9 @@ upgrading a read lock. Keep transactions short (no network calls inside one).
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +25,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+log = logging.getLogger("smebot.db")
 
 DEFAULT_URL = "sqlite+aiosqlite:///smebot.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -125,6 +130,7 @@ class Database:
     bench/journey.py). The write lock is taken first (``BEGIN IMMEDIATE``); when another process holds
     it, SQLite waits at most :data:`SQLITE_BUSY_WAIT` and the loop then retries asynchronously, so a
     second process (the terminal chat on the same file, a maintenance command) never freezes the bot.
+    Checkpoints of the write-ahead log run on their own thread (:class:`Checkpointer`).
     PostgreSQL runs units of work concurrently on the async engine (``run_sync``), with row locks
     ordering one user's messages. Keep units of work short and free of network calls either way.
     """
@@ -133,13 +139,16 @@ class Database:
         self.engine = engine
         self.sessions = session_factory(engine)
         self._sync: Engine | None = None
+        self._checkpointer: Checkpointer | None = None
         url = engine.url
         if url.get_backend_name() == "sqlite":
             self._sync = create_engine(url.set(drivername="sqlite+pysqlite"))
             event.listen(self._sync, "connect", _on_sqlite_connect)
-            event.listen(self._sync, "connect", _short_busy_wait)
+            event.listen(self._sync, "connect", _loop_connection)
             event.listen(self._sync, "begin", _on_sqlite_begin)
             self._sync_sessions = sessionmaker(self._sync, expire_on_commit=False)
+            path = _sqlite_file(url)
+            self._checkpointer = Checkpointer(path) if path is not None else None
 
     @property
     def dialect(self) -> str:
@@ -171,6 +180,8 @@ class Database:
             return fn(s, *args)
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if self._sync is not None:
             self._sync.dispose()
         await self.engine.dispose()
@@ -180,10 +191,42 @@ class _Locked(Exception):
     """BEGIN IMMEDIATE found the write lock taken: nothing of the unit of work has run."""
 
 
-def _short_busy_wait(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+def _loop_connection(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """The event loop's connection waits briefly for a lock and leaves checkpoints to the Checkpointer."""
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_WAIT * 1000)}")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
+
+
+class Checkpointer:
+    """Copies the write-ahead log back into the database file, on its own thread every ``every`` seconds.
+
+    SQLite otherwise does it inside the commit that crosses 1000 pages of log: a few milliseconds of disk
+    writes and an fsync on the event loop, now and then, in the middle of someone's answer. A PASSIVE
+    checkpoint never blocks the writer; the log is bounded by what one interval writes.
+    """
+
+    def __init__(self, path: Path, every: float = 1.0) -> None:
+        self.path, self.every = path, every
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="smebot-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self.path, timeout=SQLITE_BUSY_WAIT, check_same_thread=False)
+        try:
+            while not self._stopped.wait(self.every):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as error:  # busy or gone: the next round tries again
+                    log.warning("WAL checkpoint failed: %s", error)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=10)
 
 
 async def open_db(url: str = DEFAULT_URL) -> Database:

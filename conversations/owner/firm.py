@@ -172,9 +172,7 @@ def programme_here(region: Any, answers: Mapping[str, Any]) -> bool:
 
 def rural_programme_here(answers: Mapping[str, Any], ctx: Context) -> bool:
     return any(
-        programme_here(p.region, answers)
-        and any(Flag.rural_industry in c.any_of for i in p.items for c in i.requires)
-        for p in ctx.catalogue.programmes.values()
+        programme_here(p.region, answers) for p in ctx.catalogue.programmes_asking(Flag.rural_industry)
     )
 
 
