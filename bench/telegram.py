@@ -170,7 +170,6 @@ async def main(owners: int, seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    sys.setswitchinterval(0.001)  # as `smebot run` does: the SQLite writer thread gets the GIL back sooner
     parser = argparse.ArgumentParser()
     parser.add_argument("--owners", type=int, default=20, help="concurrent users")
     parser.add_argument("--seconds", type=float, default=15.0, help="how long each bot is measured")

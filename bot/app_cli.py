@@ -55,9 +55,6 @@ def run_telegram(args: argparse.Namespace) -> int:
         else None
     )
 
-    # The SQLite writer runs on its own thread: give it the GIL back quickly while the loop does HTTP.
-    sys.setswitchinterval(0.0002)
-
     async def main() -> int:
         app = await open_app(settings, render_processes=settings.render_processes)
         bot = make_bot(settings.telegram_token, settings.telegram_api_url)
