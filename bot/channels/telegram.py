@@ -40,10 +40,10 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.attachments import AttachmentStore, Refused
+from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.sender import Blocked, Flood, Message, OutboxSender, Transient
 from bot.effects import DossierDocuments
 from bot.service import Queued, Service
@@ -92,10 +92,10 @@ def api_urls(api_url: str | None) -> tuple[str, str]:
 
 def make_bot(token: str, api_url: str | None = None) -> Bot:
     base_url, base_file_url = api_urls(api_url)
-    request = HTTPXRequest(
+    request = AiohttpRequest(
         connection_pool_size=64, read_timeout=15.0, write_timeout=15.0, connect_timeout=5.0
     )
-    updates = HTTPXRequest(connection_pool_size=2, read_timeout=40.0)
+    updates = AiohttpRequest(connection_pool_size=2, read_timeout=40.0)
     return Bot(
         token, base_url=base_url, base_file_url=base_file_url, request=request, get_updates_request=updates
     )
