@@ -1,6 +1,6 @@
 """Worker processes that render dossier documents for the server, off its event loop.
 
-A DOCX takes about 70 ms of CPU; in the bot's own process it would hold the GIL that long while every
+A DOCX takes about 50 ms of CPU; in the bot's own process it would hold the GIL that long while every
 other owner waits. The workers are started with the server (not on the first dossier filed) and end
 with it, also when it is killed: each one watches its parent and exits when the parent is gone, so a
 crash and a restart never leave orphans behind.

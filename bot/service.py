@@ -102,7 +102,7 @@ class Service:
         self.outbox_channels = outbox_channels
         self.documents_dir = documents_dir
         # Where documents are rendered: None is a thread; the Telegram bot passes a process pool, so a
-        # DOCX (about 70 ms of CPU) never competes with the event loop for the GIL.
+        # DOCX (about 50 ms of CPU) never competes with the event loop for the GIL.
         self.renderer = renderer
         self._locks: dict[str, asyncio.Lock] = {}
 

@@ -187,6 +187,12 @@ def test_docx_uses_times_new_roman_for_every_script_and_real_tables(tmp_path: Pa
     assert codes == ["III.A.2.2", "I.2.2", ""]  # the items and the total row
     assert estimate.rows[-1].cells[5].text == "165.000.000 đ"
     assert len(document.sections) == 3  # form, estimate (landscape), checklist
+    # styles are set by id (fast); Word must still see the named styles, for its outline and headers
+    styles = [p.style.name for p in document.paragraphs]
+    assert styles.count("Heading 1") == 3 and styles.count("Heading 2") == 4
+    assert estimate.style.name == "Table Grid"
+    totals = estimate.rows[-1].cells[5].paragraphs[0].runs[0]
+    assert totals.bold and not estimate.rows[1].cells[5].paragraphs[0].runs[0].bold
 
 
 def test_docx_in_english_has_english_labels(tmp_path: Path) -> None:
