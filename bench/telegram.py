@@ -179,7 +179,7 @@ def report(name: str, elapsed: float, latencies: list[float]) -> float:
     return journey_report(name, elapsed, latencies, unit="updates", width=34)
 
 
-async def main(owners: int, seconds: float, rounds: int) -> None:
+async def main(owners: int, seconds: float, rounds: int, echo_backend: str) -> None:
     """Echo and journey take turns, ``rounds`` times: a shared machine's load drifts over minutes, and
     measuring the two back to back, round after round, keeps the drift out of the ratio."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,8 +187,9 @@ async def main(owners: int, seconds: float, rounds: int) -> None:
         ratios = []
         for n in range(1, rounds + 1):
             print(f"round {n} of {rounds}")
-            echo = await measure(["bench.echo_bot"], {}, echo_script(), owners, seconds)
-            echo_rate = report("bare PTB echo bot", *echo)
+            echo_env = {"BENCH_ECHO_BACKEND": echo_backend}
+            echo = await measure(["bench.echo_bot"], echo_env, echo_script(), owners, seconds)
+            echo_rate = report(f"bare PTB echo bot ({echo_backend})", *echo)
             env = journey_env(Path(tmp), limits=False, run=n)
             journey = await measure(["bot.cli", "run"], env, expected, owners, seconds)
             journey_rate = report("smebot journey (limits lifted)", *journey)
@@ -208,5 +209,11 @@ if __name__ == "__main__":
     parser.add_argument("--owners", type=int, default=20, help="concurrent users")
     parser.add_argument("--seconds", type=float, default=15.0, help="how long each bot is measured")
     parser.add_argument("--rounds", type=int, default=3, help="echo and journey measured in turn, this often")
+    parser.add_argument(
+        "--echo-backend",
+        choices=("httpx", "aiohttp"),
+        default="httpx",
+        help="the echo bot's networking: PTB's default, or the aiohttp backend smebot uses",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.owners, args.seconds, args.rounds))
+    asyncio.run(main(args.owners, args.seconds, args.rounds, args.echo_backend))

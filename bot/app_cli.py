@@ -42,7 +42,8 @@ def run_telegram(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every request at INFO with its URL, and a Bot API URL carries the token: keep it out.
+    # A Bot API URL carries the token. aiohttp (make_bot's backend) does not log requests; httpx, PTB's
+    # default, logs each at INFO with its URL: should anything fall back to it, the token stays out.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if not settings.telegram_token:
         raise UsageError(t("cli.error.no_token", args.lang))
