@@ -16,18 +16,25 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 PARENT_CHECK_EVERY = 1.0  # seconds
+WORKER_NICENESS = 10  # documents yield the CPU to the bot's event loop: answers first, files after
 
 
 def render_pool(processes: int) -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(
         processes,
         mp_context=multiprocessing.get_context("spawn"),  # no fork of a process with threads
-        initializer=_watch_parent,
+        initializer=_start_worker,
         initargs=(os.getpid(),),
     )
     for _ in range(processes):  # start them now, with the modules the rendering needs
         pool.submit(importlib.import_module, "bot.effects")
     return pool
+
+
+def _start_worker(parent: int) -> None:
+    if hasattr(os, "nice"):  # POSIX: a lower priority for the rendering, never a higher one
+        os.nice(WORKER_NICENESS)
+    _watch_parent(parent)
 
 
 def _watch_parent(parent: int) -> None:
