@@ -184,10 +184,10 @@ async def main(owners: int, seconds: float, rounds: int, echo_backend: str) -> N
     measuring the two back to back, round after round, keeps the drift out of the ratio."""
     with tempfile.TemporaryDirectory() as tmp:
         expected = journey_script(await expected_replies(Path(tmp)))
+        echo_env = {"BENCH_ECHO_BACKEND": echo_backend}
         ratios = []
         for n in range(1, rounds + 1):
             print(f"round {n} of {rounds}")
-            echo_env = {"BENCH_ECHO_BACKEND": echo_backend}
             echo = await measure(["bench.echo_bot"], echo_env, echo_script(), owners, seconds)
             echo_rate = report(f"bare PTB echo bot ({echo_backend})", *echo)
             env = journey_env(Path(tmp), limits=False, run=n)

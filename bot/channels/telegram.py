@@ -94,12 +94,17 @@ def api_urls(api_url: str | None) -> tuple[str, str]:
     return f"{base}/bot", f"{base}/file/bot"
 
 
-def make_bot(token: str, api_url: str | None = None) -> Bot:
-    base_url, base_file_url = api_urls(api_url)
-    request = AiohttpRequest(
+def make_requests() -> tuple[AiohttpRequest, AiohttpRequest]:
+    """PTB's two transports: one for the API calls (sends run in parallel), one for the long poll."""
+    calls = AiohttpRequest(
         connection_pool_size=64, read_timeout=15.0, write_timeout=15.0, connect_timeout=5.0
     )
-    updates = AiohttpRequest(connection_pool_size=2, read_timeout=40.0)
+    return calls, AiohttpRequest(connection_pool_size=2, read_timeout=40.0)
+
+
+def make_bot(token: str, api_url: str | None = None) -> Bot:
+    base_url, base_file_url = api_urls(api_url)
+    request, updates = make_requests()
     return Bot(
         token, base_url=base_url, base_file_url=base_file_url, request=request, get_updates_request=updates
     )
