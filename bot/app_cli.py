@@ -9,9 +9,11 @@ import signal
 import sys
 from typing import Any
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.app import open_app
 from bot.channels.console import chat
-from bot.channels.telegram import TelegramChannel, WebhookConfig, make_bot
+from bot.channels.telegram import DEFAULT_API, TelegramChannel, WebhookConfig, make_bot
 from bot.config import load_settings
 from bot.rules_cli import UsageError
 from locales import t
@@ -74,6 +76,11 @@ def run_telegram(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         try:
             await channel.run(stop, webhook)
+        except InvalidToken as error:  # at start (getMe); PTB's own message would print the token
+            raise UsageError(t("cli.error.bad_token", args.lang)) from error
+        except NetworkError as error:  # at start: once running, polling and sending retry by themselves
+            url = settings.telegram_api_url or DEFAULT_API
+            raise UsageError(t("cli.error.no_api", args.lang, url=url, error=error.message)) from error
         finally:
             await app.close()
         return 0

@@ -392,3 +392,37 @@ async def test_sigkill_and_restart_resume_the_journey(tmp_path: Path) -> None:
             (state,) = conn.execute("SELECT state FROM conversation_states").fetchone()
         answers = json.loads(state)["answers"]
         assert (answers["name"], answers["tax_code"]) == ("Công ty Bền Vững", "0100109106")
+
+
+async def run_until_exit(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``smebot run`` as a user starts it, to its exit (in a thread: the fake answers on this loop)."""
+    full = {
+        **os.environ,
+        "SMEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'smebot.db'}",
+        "SMEBOT_FILES_DIR": str(tmp_path / "files"),
+        **env,
+    }
+    cmd = [sys.executable, "-m", "bot.cli", "run"]
+    return await asyncio.to_thread(
+        subprocess.run, cmd, env=full, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+async def test_a_token_telegram_refuses_gets_a_clear_message(tmp_path: Path) -> None:
+    async with FakeTelegram(token=TOKEN) as fake:
+        wrong = "654321:WRONG"
+        done = await run_until_exit(
+            {"SMEBOT_TELEGRAM_TOKEN": wrong, "SMEBOT_TELEGRAM_API_URL": fake.base_url}, tmp_path
+        )
+    assert done.returncode == 2
+    assert "Telegram không chấp nhận token trong SMEBOT_TELEGRAM_TOKEN" in done.stderr
+    assert "@BotFather" in done.stderr
+    assert "Traceback" not in done.stderr and wrong not in done.stderr
+
+
+async def test_an_unreachable_bot_api_gets_a_clear_message(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    done = await run_until_exit({"SMEBOT_TELEGRAM_TOKEN": TOKEN, "SMEBOT_TELEGRAM_API_URL": url}, tmp_path)
+    assert done.returncode == 2
+    assert f"không kết nối được Telegram Bot API tại {url}" in done.stderr
+    assert "Traceback" not in done.stderr and TOKEN not in done.stderr

@@ -255,16 +255,18 @@ class TelegramChannel:
         The updates are taken as the JSON Telegram sent (as the webhook receives them), so the inbox
         keeps them exactly and they are parsed once, when handled.
         """
-        await self.bot.delete_webhook()
+        webhook_deleted = False  # getUpdates is refused while a webhook is set
         offset: int | None = None
         while not stop.is_set():
             try:
+                if not webhook_deleted:
+                    webhook_deleted = await self.bot.delete_webhook()
                 updates = await self.raw_updates(offset)
             except RetryAfter as error:
                 await asyncio.sleep(retry_seconds(error))
                 continue
             except (TimedOut, NetworkError) as error:
-                log.warning("getUpdates failed: %s", error)
+                log.warning("polling failed (retrying): %s", error)
                 await asyncio.sleep(1.0)
                 continue
             if updates:
