@@ -8,15 +8,16 @@ parses an answer into a value or an :class:`Invalid`. The cursor moves to the fi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from conversations.messages import Choice, Effect, Line, Msg, Plain, Reply, say
+from conversations import understand
+from conversations.messages import Choice, Effect, Line, Plain, Reply, say
+from conversations.understand import PAGE_SIZE, Invalid, clean_text
 from rules.text import fold
 
-PAGE_SIZE = 8
+__all__ = ["PAGE_SIZE", "Invalid"]  # Invalid and PAGE_SIZE live with the readers; steps import them here
 TRIES_BEFORE_BUTTONS = 3
 NEXT_PAGE = "_page:next"
 PREV_PAGE = "_page:prev"
@@ -34,12 +35,23 @@ class FileInfo:
     sha256: str
     path: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean_text(self.name))
+
 
 @dataclass(frozen=True)
 class Input:
+    """What the user sent. Text is cleaned here, once, at the edge (:func:`understand.clean_text`):
+    every channel builds an Input, so nothing typed is stored or shown back before it is clean."""
+
     text: str = ""
     payload: str | None = None  # a pressed button
     file: FileInfo | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.payload is not None:
+            object.__setattr__(self, "payload", clean_text(self.payload))
 
     @property
     def command(self) -> tuple[str, str] | None:
@@ -51,12 +63,12 @@ class Input:
         return fold(name.split("@", 1)[0]), rest.strip()
 
 
-class Invalid(Exception):
-    """The answer does not fit: say what was wrong, with an example."""
+@dataclass(frozen=True)
+class Guess:
+    """A value a step read by interpreting the answer ("tam 2 ty ruoi", "dong ha" for a ward): the
+    engine echoes it back ("2,5 tỷ đồng — đúng không?") and keeps it only when the user confirms."""
 
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.msg = Msg(key, params)
+    value: Any
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,7 @@ class State:
     editing: bool = False
     pending: str | None = None  # a yes/no confirmation the flow is waiting for (e.g. "deleteme")
     draft: tuple[str, ...] = ()  # a multi-select in progress
+    guess: Mapping[str, Any] | None = None  # {"step": name, "value": v}: an interpreted answer to confirm
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +98,7 @@ class State:
             "editing": self.editing,
             "pending": self.pending,
             "draft": list(self.draft),
+            "guess": dict(self.guess) if self.guess is not None else None,
         }
 
     @classmethod
@@ -102,6 +116,7 @@ class State:
             editing=bool(data.get("editing", False)),
             pending=data.get("pending"),
             draft=tuple(data.get("draft") or ()),
+            guess=data.get("guess") or None,
         )
 
 
@@ -133,45 +148,37 @@ class Step:
     editable: bool = True
 
 
-def match_choice(choices: Sequence[Choice], inp: Input, lang: str) -> Choice | None:
-    """By payload, by number (1-based over the whole list), or by label with or without diacritics."""
-    from conversations.messages import render_line
-
+def match_choice(choices: Sequence[Choice], inp: Input, lang: str, page: int = 0) -> Choice | None:
+    """By payload, by a number shown on ``page``, an ordinal, a label or alias with or without diacritics,
+    a synonym ("ko", "co roi"), or a close name (:func:`understand.read_choice`); None when nothing fits."""
     if inp.payload is not None:
         return next((c for c in choices if c.payload == inp.payload), None)
-    text = inp.text.strip()
-    if text.isdigit():
-        index = int(text) - 1
-        return choices[index] if 0 <= index < len(choices) else None
-    wanted = fold(text.rstrip("."))
-    if not wanted:
+    try:
+        return understand.read_choice(choices, inp.text, lang, page).choice
+    except Invalid:
         return None
 
-    def names(c: Choice) -> list[str]:
-        # the label in the user's language first, then in the other one: people mix them
-        labels = [render_line(c.label, code) for code in (lang, "vi" if lang == "en" else "en")]
-        return [*(fold(label) for label in labels), fold(c.payload), *(fold(a) for a in c.aliases)]
 
-    exact = [c for c in choices if wanted in names(c)]
-    if exact:
-        return exact[0]
-    starts = [c for c in choices if any(n.startswith(wanted) for n in names(c))]
-    return starts[0] if len(starts) == 1 else None
+def match_many(choices: Sequence[Choice], text: str, lang: str, page: int = 0) -> list[Choice] | None:
+    """ "1, 3 5", "1-3", "1, 2 va 3", "ca hai" -> those choices; None when any part does not match."""
+    try:
+        return understand.read_choices(choices, text, lang, page)
+    except Invalid:
+        return None
 
 
-def match_many(choices: Sequence[Choice], text: str, lang: str) -> list[Choice] | None:
-    """ "1, 3 5" -> those choices; None when any part does not match."""
-    parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
-    if not parts or not all(p.isdigit() for p in parts):
-        single = match_choice(choices, Input(text=text), lang)
-        return [single] if single else None
-    picked = []
-    for part in parts:
-        index = int(part) - 1
-        if not 0 <= index < len(choices):
-            return None
-        picked.append(choices[index])
-    return picked
+def page_move(inp: Input) -> int:
+    """+1 for "Trang sau" (pressed or typed as shown), -1 for "Trang trước", else 0."""
+    if inp.payload is not None:
+        return {NEXT_PAGE: 1, PREV_PAGE: -1}.get(inp.payload, 0)
+    return {"next": 1, "prev": -1}.get(understand.nav_word(inp.text) or "", 0)
+
+
+def confirm_choices() -> tuple[Choice, ...]:
+    return (
+        Choice("yes", say("choice.yes"), ("co", "yes", "dung", "ok")),
+        Choice("no", say("choice.no"), ("khong", "no", "sai")),
+    )
 
 
 def paginate(choices: Sequence[Choice], page: int) -> tuple[tuple[Choice, ...], int]:
@@ -245,6 +252,11 @@ def ask(flow: Flow, state: State, ctx: Any, error: Line | None = None) -> Outcom
             return Outcome(replace(state, cursor=None))
         state = replace(state, cursor=step.name, tries=0, page=0, draft=())
         view = flow.view(state, ctx)
+    if state.guess is not None and state.guess.get("step") == step.name:
+        value = state.guess.get("value")
+        shown_value = step.summary(view, value) if step.summary else Plain(str(value))
+        confirm = say("understand.confirm", value=shown_value)
+        return Outcome(state, (Reply((confirm,), numbered(confirm_choices(), 0)),))
     prompt = step.prompt(view)
     lines: list[Line] = []
     if error is not None:
@@ -278,28 +290,67 @@ def answer(flow: Flow, state: State, ctx: Any, inp: Input) -> tuple[State, Line 
     step = find_step(steps, state.cursor)
     if step is None:
         return state, None
-    if inp.payload in (NEXT_PAGE, PREV_PAGE) or fold(inp.text) in ("next", "tiep", ">", "prev", "truoc", "<"):
-        forward = inp.payload == NEXT_PAGE or fold(inp.text) in ("next", "tiep", ">")
-        return replace(state, page=state.page + (1 if forward else -1)), None
-    if (inp.payload == SKIP or fold(inp.text) in ("bo qua", "skip")) and step.optional:
+    if state.guess is not None:
+        if state.guess.get("step") == step.name:
+            picked = match_choice(confirm_choices(), inp, state.lang)
+            if picked is not None and picked.payload == "yes":
+                return _store(state, step, state.guess.get("value")), None
+            if picked is not None:
+                return replace(state, guess=None, tries=0), say("understand.guess_no")
+        state = replace(state, guess=None)  # another answer instead of yes/no: read it as the answer
+        view = flow.view(state, ctx)
+    nav = understand.nav_word(inp.text) if inp.payload is None else None
+    move = page_move(inp)
+    if move and _paginated(step, view):
+        return replace(state, page=max(0, state.page + move)), None
+    if (inp.payload == SKIP or nav == "skip" or (step.optional and understand.is_negative(inp.text))) and (
+        step.optional
+    ):
         return _store(state, step, None), None
-    if step.multi and (inp.payload == DONE or fold(inp.text) in ("xong", "done")):
+    if step.multi and (inp.payload == DONE or nav == "done"):
         if not state.draft:
             return replace(state, tries=state.tries + 1), say("error.pick_one")
         return _store(state, step, list(state.draft)), None
+    finish = False
+    if step.multi and inp.payload is None:
+        head, done = _ends_with_done(inp.text)
+        if done and head:
+            inp, finish = Input(text=head), True
     try:
         value = step.parse(view, inp)
     except Invalid as bad:
         return replace(state, tries=state.tries + 1), bad.msg
+    if isinstance(value, Guess):
+        return replace(state, guess={"step": step.name, "value": value.value}, tries=0), None
     if step.multi:
         draft = list(state.draft)
-        for payload in value:
-            if payload in draft:
-                draft.remove(payload)
-            else:
-                draft.append(payload)
+        if len(value) > 1:  # "1, 2 va 3": those are picked (a single pick toggles)
+            draft.extend(p for p in value if p not in draft)
+        else:
+            for payload in value:
+                if payload in draft:
+                    draft.remove(payload)
+                else:
+                    draft.append(payload)
+        if finish and draft:
+            return _store(state, step, draft), None
         return replace(state, draft=tuple(draft), tries=0), None
     return _store(state, step, value), None
+
+
+def _paginated(step: Step, view: View) -> bool:
+    prompt = step.prompt(view)
+    shown = not prompt.buttons_only_after_tries or view.state.tries >= TRIES_BEFORE_BUTTONS
+    return shown and len(prompt.choices) > PAGE_SIZE
+
+
+def _ends_with_done(text: str) -> tuple[str, bool]:
+    """ "1 3 xong" -> ("1 3", True): picks and "done" in one message."""
+    words = text.split()
+    for cut in (1, 2):
+        if len(words) > cut and understand.nav_word(" ".join(words[-cut:])) == "done":
+            return " ".join(words[:-cut]).rstrip(" ,;."), True
+    return text, False
 
 
 def _store(state: State, step: Step, value: Any) -> State:
@@ -315,6 +366,7 @@ def _store(state: State, step: Step, value: Any) -> State:
         page=0,
         editing=False,
         draft=(),
+        guess=None,
     )
 
 
@@ -332,7 +384,7 @@ def edit(state: State, step_name: str) -> State:
     """Ask ``step_name`` again; a multi-select starts from its current answer."""
     current = state.answers.get(step_name)
     draft = tuple(current) if isinstance(current, list) else ()
-    return replace(state, cursor=step_name, editing=True, tries=0, page=0, draft=draft)
+    return replace(state, cursor=step_name, editing=True, tries=0, page=0, draft=draft, guess=None)
 
 
 def plain(text: str) -> Plain:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from conversations.engine import Input, Invalid, Prompt, Step, View, match_choice, match_many
+from conversations import understand
+from conversations.engine import PAGE_SIZE, Guess, Input, Invalid, Prompt, Step, View, match_choice
 from conversations.messages import Choice, Line, Money, Msg, Plain, say
-from rules.money import MoneyError, parse_vnd
 from rules.text import fold
 
 YES_WORDS = ("co", "yes", "y", "dong y", "ok", "c")
@@ -25,15 +25,25 @@ def choice_step(
     *,
     optional: bool = False,
     params: Callable[[View], dict[str, Any]] | None = None,
+    confirm: bool | None = None,
 ) -> Step:
+    """One of ``choices``. An answer read by a guess (a near name, part of a name) is echoed back for
+    confirmation when ``confirm``, by default when the list is longer than a page (places: a wrong one
+    sends the dossier to the wrong agency)."""
+
     def prompt(view: View) -> Prompt:
         return Prompt((Msg(key, params(view) if params else {}),), tuple(choices(view)))
 
     def parse(view: View, inp: Input) -> Any:
-        picked = match_choice(choices(view), inp, view.lang)
-        if picked is None:
-            raise Invalid("error.choice")
-        return picked.payload
+        options = choices(view)
+        if inp.payload is not None:
+            found = match_choice(options, inp, view.lang)
+            if found is None:
+                raise Invalid("error.choice")
+            return found.payload
+        picked = understand.read_choice(options, inp.text, view.lang, view.state.page)
+        echo = confirm if confirm is not None else len(options) > PAGE_SIZE
+        return Guess(picked.choice.payload) if picked.guessed and echo else picked.choice.payload
 
     def summary(view: View, value: Any) -> Line:
         label = next((c.label for c in choices(view) if c.payload == value), Plain(str(value)))
@@ -62,10 +72,7 @@ def multi_step(name: str, key: str, choices: Callable[[View], Sequence[Choice]])
             if picked is None:
                 raise Invalid("error.choice")
             return [picked.payload]
-        many = match_many(options, inp.text, view.lang)
-        if not many:
-            raise Invalid("error.choice")
-        return [c.payload for c in many]
+        return [c.payload for c in understand.read_choices(options, inp.text, view.lang, view.state.page)]
 
     def summary(view: View, value: Any) -> Line:
         labels = {c.payload: c.label for c in choices(view)}
@@ -79,6 +86,10 @@ def yes_no_step(name: str, key: str, params: Callable[[View], dict[str, Any]] | 
         return Prompt((Msg(key, params(view) if params else {}),), yes_no_choices())
 
     def parse(view: View, inp: Input) -> bool:
+        if inp.payload is None:
+            answer = understand.yes_no(inp.text)
+            if answer is not None:
+                return answer
         picked = match_choice(yes_no_choices(), inp, view.lang)
         if picked is None:
             raise Invalid("error.yes_no")
@@ -125,19 +136,15 @@ def count_step(
     def prompt(view: View) -> Prompt:
         return Prompt((say(key),), example=say(example))
 
-    def parse(view: View, inp: Input) -> int:
-        text = inp.text.strip().replace(".", "").replace(",", "")
-        if text.startswith("-") and text[1:].isdigit():
-            raise Invalid("error.count_negative")
-        if not text.isdigit():
-            raise Invalid("error.count")
-        value = int(text)
+    def parse(view: View, inp: Input) -> int | Guess:
+        number = understand.read_count(inp.text)
+        value = number.value
         if value < minimum:
             raise Invalid("error.count_min", min=minimum)
         limit = maximum(view) if maximum else None
         if limit is not None and value > limit:
             raise Invalid("error.count_max", max=limit)
-        return value
+        return Guess(value) if number.guessed else value
 
     def summary(view: View, value: Any) -> Line:
         return Plain(str(value))
@@ -151,13 +158,11 @@ def money_step(name: str, key: str, example: str, *, none_words: tuple[str, ...]
     def prompt(view: View) -> Prompt:
         return Prompt((say(key),), example=say(example))
 
-    def parse(view: View, inp: Input) -> int | None:
+    def parse(view: View, inp: Input) -> int | Guess | None:
         if none_words and fold(inp.text) in none_words:
             return None
-        try:
-            return parse_vnd(inp.text)
-        except MoneyError as exc:
-            raise Invalid(f"money.error.{exc.code}", text=inp.text) from exc
+        amount = understand.read_money(inp.text, none_ok=bool(none_words))
+        return Guess(amount.vnd) if amount.guessed else amount.vnd
 
     def summary(view: View, value: Any) -> Line:
         return say("summary.money", amount=Money(value)) if value is not None else say("summary.none_yet")

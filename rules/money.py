@@ -30,9 +30,35 @@ UNITS: dict[str, int] = {
     "ngan": 10**3,
     "k": 10**3,
     "thousand": 10**3,
+    # slang: "300 củ" (triệu), "2 tỏi" (tỷ)
+    "cu": 10**6,
+    "toi": 10**9,
 }
 CURRENCY_WORDS = ("vnd", "dong", "d")
 HALF_WORDS = ("ruoi",)
+#: "khoảng 300tr", "tầm 2 tỷ rưỡi", "about 2 billion": the owner's own estimate, read as the figure itself.
+APPROX_WORDS = (
+    "khoang",
+    "tam",
+    "chung",
+    "co",
+    "gan",
+    "xap xi",
+    "uoc tinh",
+    "uoc",
+    "around",
+    "about",
+    "approx",
+    "approximately",
+    "roughly",
+    "nearly",
+    "almost",
+    "~",
+    "≈",
+)
+#: Words after the figure that do not change it: "300tr thôi", "2 tỷ rưỡi rồi", "500 triệu/năm".
+TRAILING_WORDS = ("a", "thoi", "roi", "nhe", "nha", "approx", "approximately", "or so")
+_PER_YEAR = re.compile(r"\s*(?:/|moi|mot|1|per|a|each)\s*(?:nam|year)$")
 #: A number typed without a unit or currency word and below this is ambiguous ("500": 500 đồng or 500 triệu?).
 UNITLESS_MINIMUM = 10_000
 
@@ -87,12 +113,35 @@ def _check_groups(number: str, sep: str, text: str) -> None:
         raise MoneyError("not_a_number", text)
 
 
+def _without_approximation(folded: str) -> str:
+    """ "khoang 300tr" -> "300tr"; "2 ty ruoi roi" -> "2 ty ruoi"; "500 trieu/nam" -> "500 trieu"."""
+    changed = True
+    while changed:
+        changed = False
+        for word in APPROX_WORDS:
+            if folded.startswith(word) and (
+                not word.isalpha() or len(folded) == len(word) or not folded[len(word)].isalpha()
+            ):
+                folded, changed = folded[len(word) :].strip(), True
+                break
+        for word in TRAILING_WORDS:
+            if folded.endswith(" " + word):
+                folded, changed = folded[: -len(word) - 1].strip(), True
+                break
+        per_year = _PER_YEAR.search(folded)
+        if per_year and per_year.start() > 0:
+            folded, changed = folded[: per_year.start()].strip(), True
+    return folded
+
+
 def parse_vnd(text: str) -> int:
     """Parse what an owner typed into whole đồng, or raise :class:`MoneyError`."""
     folded = fold(text).replace("_", " ")
     if not folded.strip():
         raise MoneyError("empty", text)
-    stripped = folded.strip()
+    stripped = _without_approximation(folded.strip())
+    if not stripped:
+        raise MoneyError("not_a_number", text)
     if stripped.startswith(("-", "am ")) or re.match(r"^am\d", stripped):
         raise MoneyError("negative", text)
 

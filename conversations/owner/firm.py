@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from conversations import places
+from conversations import places, understand
 from conversations.context import Context
 from conversations.engine import Input, Invalid, Prompt, Step, View
 from conversations.messages import Choice, Line, Msg, Plain, say
@@ -84,19 +84,9 @@ def _months_step() -> Step:
         )
 
     def parse(view: View, inp: Input) -> int | None:
-        if (
-            inp.payload == "_full"
-            or fold(inp.text) in FULL_YEAR_WORDS
-            or fold(inp.text) == fold("trên 1 năm")
-        ):
+        if inp.payload == "_full" or fold(inp.text) in FULL_YEAR_WORDS:
             return None
-        text = inp.text.strip()
-        if not text.isdigit():
-            raise Invalid("error.months")
-        months = int(text)
-        if months < 1:
-            raise Invalid("error.months")
-        return None if months >= 12 else months
+        return understand.read_months(inp.text)  # "8", "5 nam roi", "tren 12 thang", "2 nam ruoi"
 
     def summary(view: View, value: Any) -> Line:
         return say("choice.full_year") if value is None else say("summary.months", months=value)

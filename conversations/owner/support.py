@@ -17,7 +17,7 @@ from rules.estimate import Estimate, Profile, estimate, refusal
 from rules.text import fold
 
 KIND_ORDER = (Kind.consulting, Kind.digital, Kind.training, Kind.startup, Kind.cluster, Kind.khuyen_cong)
-NOT_YET_WORDS = ("chua co", "chua", "khong", "none", "not yet", "no")
+NOT_YET_WORDS = ("chua co", "chua", "khong", "none", "not yet", "no", "ko", "ko co", "khong co", "k")
 #: The cost used to pick the row shown for a family in the list (the row that can give the most).
 DISPLAY_COST = 10**12
 
