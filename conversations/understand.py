@@ -560,7 +560,8 @@ def read_count(text: str) -> Number:
 FULL_YEAR_PHRASES = _phrases(
     "tren 1 nam, hon 1 nam, du 1 nam, 1 nam tro len, tren mot nam, hon mot nam, nhieu nam, lau roi, "
     "lau nam, more, 12, more than a year, over a year, more than 1 year, over 1 year, years, "
-    "several years, many years, a long time, tu 12 thang tro len, 12 thang tro len"
+    "several years, many years, a long time, tu 12 thang tro len, 12 thang tro len, 12 months or more, "
+    "12 months and more, a year or more, 1 year or more, hon 12 thang, du 12 thang, da hon 1 nam"
 )
 _DURATION_UNITS = {
     "nam": 12,

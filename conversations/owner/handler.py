@@ -214,10 +214,10 @@ def on_pending(state: State, inp: Input, ctx: Context) -> Outcome:
         )
     # edit_pick
     choices = journey.edit_choices(View(state, ctx))
-    if inp.payload in (engine.NEXT_PAGE, engine.PREV_PAGE):
-        step = 1 if inp.payload == engine.NEXT_PAGE else -1
+    step = engine.page_move(inp)  # "Trang sau" pressed or typed as shown
+    if step:
         return resume(replace(state, page=max(0, state.page + step)), ctx)
-    picked = match_choice(choices, inp, state.lang)
+    picked = match_choice(choices, inp, state.lang, state.page)  # a number only from the page shown
     if picked is None:
         return resume(state, ctx, error=say("error.choice"))
     target = picked.payload.split(":", 1)[1]
