@@ -122,7 +122,12 @@ def store(tmp_path: Path) -> AttachmentStore:
         ("thuyet-minh.odt", odt_bytes(), "odt", "opendocument.text"),
         ("cu.doc", ole_bytes("WordDocument", "1Table"), "doc", "application/msword"),
         ("bang.xls", ole_bytes("Workbook"), "xls", "application/vnd.ms-excel"),
-        ("ho-so.zip", zip_of({"a.pdf": PDF, "b.jpg": JPEG, "c.docx": docx_bytes()}), "zip", "application/zip"),
+        (
+            "ho-so.zip",
+            zip_of({"a.pdf": PDF, "b.jpg": JPEG, "c.docx": docx_bytes()}),
+            "zip",
+            "application/zip",
+        ),
     ],
 )
 def test_the_allowed_kinds_are_recognised_by_their_content(
