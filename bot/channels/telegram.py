@@ -6,6 +6,11 @@ before it is acknowledged (the webhook answers 200 only after the commit; pollin
 only after storing). The dispatcher handles stored updates, one user's in order and different users'
 concurrently; handling an update, saving the state, queueing the replies and marking the update done are
 one transaction, so a duplicate or a crash never answers twice or loses an answer.
+
+Nothing stops intake: an update the bot cannot handle (an odd ``update_id``, a sender without an id, a
+type it does not handle) is stored set aside, with the reason, and never handled; polling retries every
+error with backoff and says in the log when it cannot poll and when it resumes; the receiver, the
+dispatcher and the sender are supervised and restarted if they ever stop.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import hmac
+import json
 import logging
+import math
 import os
 import secrets
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,14 +47,34 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.warnings import PTBUserWarning
 
-from bot.attachments import AttachmentStore, Refused
+from bot.attachments import AttachmentStore
+from bot.attachments import Refused as FileRefused
 from bot.channels.aiohttp_request import AiohttpRequest
-from bot.channels.sender import Blocked, Flood, Message, OutboxSender, Transient
+from bot.channels.sender import (
+    Blocked,
+    Flood,
+    Message,
+    OutboxSender,
+    Progress,
+    Refused,
+    Transient,
+    backoff,
+    split_text,
+    valid_text,
+)
 from bot.effects import DossierDocuments
-from bot.service import Queued, Service
+from bot.service import Queued, Service, delivered
 from bot.store import repo
 from bot.store.db import Database
 from bot.store.models import Outbox, ProcessedUpdate
@@ -74,8 +102,12 @@ OWNER_COMMANDS = (
     "help",
 )
 DEFAULT_API = "https://api.telegram.org"
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query"]  # the update types the bot handles; Telegram filters the rest
 POLL_TIMEOUT = 20  # seconds a long poll waits for an update
+TEXT_LIMIT = 4096  # characters (UTF-16 units) in one Telegram message; longer replies go in several
+MAX_UPDATE_BYTES = 64 * 1024  # an update bigger than this is not one Telegram sends: set aside
+START_ATTEMPTS = 4  # getMe at start: a refused token stops at once, a blip is tried again (0.5, 1, 2 s)
+POLL_BACKOFF_CAP = 30.0  # seconds between two polls at most while Telegram cannot be polled
 
 # getUpdates and sendMessage go through Bot.do_api_request, for the raw JSON: the poller stores updates as
 # Telegram sent them (see poll), and the sender needs only the new message's id, not a parsed Message
@@ -118,12 +150,79 @@ def retry_seconds(error: RetryAfter) -> float:
     return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
 
 
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def sender_of(update: Mapping[str, Any]) -> str | None:
+    """The id of the user an update is from, if it has a proper one."""
     for kind in ("message", "edited_message", "callback_query"):
         part = update.get(kind)
         if isinstance(part, dict) and isinstance(part.get("from"), dict):
-            return str(part["from"]["id"])
+            sender = part["from"].get("id")
+            return str(sender) if _integer(sender) else None
     return None
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """An incoming update as the inbox keeps it: its key, its user, and why it is set aside (or None)."""
+
+    update_id: str
+    user_key: str | None
+    error: str | None
+    payload: dict[str, Any]
+
+
+def inspect_update(update: Mapping[str, Any], size: int | None = None) -> Inspected:
+    """Decide whether an update can be handled; if not, why (it is then stored set aside, never handled).
+
+    An ``update_id`` that is not an integer (a float, a boolean) keys the update by a digest of its content,
+    so a copy of it is still recognised. ``size`` is its length in bytes when known (the webhook's body).
+    """
+    raw_id = update.get("update_id")
+    error: str | None = None
+    if _integer(raw_id):
+        key = str(raw_id)
+    else:
+        digest = hashlib.sha256(json.dumps(update, sort_keys=True, default=str).encode()).hexdigest()
+        key = f"odd:{digest[:40]}"
+        error = f"update_id is not an integer ({type(raw_id).__name__})"
+    kinds = [k for k in update if k != "update_id"]
+    kind = kinds[0] if len(kinds) == 1 else None
+    sender = sender_of(update)
+    user_key = repo.user_key(CHANNEL, sender) if sender else None
+    payload = dict(update)
+    if error is None and kind not in ALLOWED_UPDATES:
+        error = f"unhandled update type {kind or '+'.join(kinds) or 'none'}"
+    if error is None and sender is None:
+        error = f"{kind} without a sender id"
+    size = size if size is not None else len(json.dumps(update, default=str))
+    if size > MAX_UPDATE_BYTES:
+        error = f"oversized update ({size} bytes)"
+        payload = {"update_id": raw_id if _integer(raw_id) else str(raw_id), "oversized": size}
+    return Inspected(key, user_key, error, payload)
+
+
+def next_offset(updates: list[dict[str, Any]], offset: int | None) -> int | None:
+    """The getUpdates offset that confirms ``updates``: past the highest usable id among them (a float id
+    counts by its integer part; a boolean or missing one cannot confirm anything)."""
+    ids = [
+        int(u["update_id"])
+        for u in updates
+        if _integer(u.get("update_id"))
+        or (isinstance(u.get("update_id"), float) and math.isfinite(u["update_id"]))
+    ]
+    if not ids:
+        return offset
+    return max(max(ids) + 1, offset or 0)
+
+
+def describe(error: BaseException) -> str:
+    """An error as the log shows it: its kind and the platform's words, without the token."""
+    name = type(error).__name__
+    text = error.message if isinstance(error, TelegramError) else str(error)
+    return f"{name}: {text}"[:300] if text else name
 
 
 def keyboard(buttons: list[list[str]]) -> InlineKeyboardMarkup | None:
@@ -135,6 +234,7 @@ def keyboard(buttons: list[list[str]]) -> InlineKeyboardMarkup | None:
     for payload, label in buttons:
         if len(payload.encode()) > CALLBACK_LIMIT:
             raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {payload!r}")
+        label = valid_text(label)
         text = label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "…"
         button = InlineKeyboardButton(text, callback_data=payload)
         if payload.startswith("_page:"):
@@ -153,41 +253,97 @@ def message_text(payload: Mapping[str, Any], text: str) -> str:
     if not long_labels:
         return text or "…"
     listed = "\n".join(label for payload_, label in buttons if not payload_.startswith("_"))
-    return f"{text}\n\n{listed}"[:4096]
+    return f"{text}\n\n{listed}"
+
+
+def refusal(error: TelegramError, part: str) -> Exception:
+    """A Bot API error as the sender's kind of failure (PTB's BadRequest is a NetworkError: it is tested
+    first, and Forbidden is a 403 whatever its words)."""
+    if isinstance(error, RetryAfter):
+        return Flood(retry_seconds(error))
+    if isinstance(error, Forbidden):
+        if "blocked by the user" in error.message.lower():
+            return Blocked(error.message)
+        return Refused(f"403 {error.message}", part=part, reply_possible=False)
+    if isinstance(error, EndPointNotFound):
+        return Refused(f"404 {error.message}", part=part, reply_possible=False)
+    if isinstance(error, InvalidToken):  # PTB's name for a 401 or a 404
+        return Refused(f"401/404 {error.message}", part=part, reply_possible=False)
+    if isinstance(error, ChatMigrated):  # a group became a supergroup: not a private chat
+        return Refused(f"400 chat migrated to {error.new_chat_id}", part=part, reply_possible=False)
+    if isinstance(error, BadRequest):
+        words = error.message.lower()
+        gone = any(w in words for w in ("chat not found", "user not found", "peer_id_invalid", "deactivated"))
+        return Refused(f"400 {error.message}", part=part, reply_possible=not gone)
+    return Transient(describe(error))  # TimedOut, NetworkError (5xx, connection), Conflict, a bad answer
 
 
 class TelegramTransport:
-    def __init__(self, bot: Bot, service: Service) -> None:
+    """Sends one outbox message: its text cut to ``text_limit`` (the buttons on the last piece), then each
+    document; every part on its own, so a retry sends only what did not go."""
+
+    def __init__(self, bot: Bot, service: Service, text_limit: int = TEXT_LIMIT) -> None:
         self.bot = bot
         self.service = service
+        self.text_limit = text_limit
 
-    async def send(self, message: Message) -> int | None:
+    async def _call(self, part: str, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except TelegramError as error:
+            raise refusal(error, part) from error
+
+    async def send(self, message: Message, progress: Progress) -> int | None:
         chat = int(message.chat)
         payload = message.payload
-        try:
-            sent_id: int | None = None
-            text = message.text
-            if text or payload.get("buttons"):
-                markup = keyboard([list(b) for b in payload.get("buttons") or []])
-                params = {"chat_id": chat, "text": message_text(payload, text), "reply_markup": markup}
-                sent = await self.bot.do_api_request("sendMessage", api_kwargs=params)
-                sent_id = int(sent["message_id"])
-            for document in payload.get("documents") or []:
-                if "dossier" in document:  # rendered now, after the commit that filed it
-                    request = DossierDocuments(document["dossier"], document.get("lang", message.lang))
-                    for rendered in await self.service.materialize((request,)):
-                        await self.bot.send_document(chat, rendered.content, filename=rendered.filename)
-                    continue
-                path = Path(document["path"])
-                with path.open("rb") as handle:
-                    await self.bot.send_document(chat, handle, filename=document["filename"])
-            return sent_id
-        except RetryAfter as error:
-            raise Flood(retry_seconds(error)) from error
-        except Forbidden as error:
-            raise Blocked(str(error)) from error
-        except (TimedOut, NetworkError) as error:
-            raise Transient(str(error)) from error
+        done = message.done
+        documents = payload.get("documents") or []
+        sent_id: int | None = None
+        text = message.text
+        chunks = (
+            split_text(message_text(payload, text), self.text_limit) if text or payload.get("buttons") else []
+        )
+        if not chunks and payload.get("buttons"):
+            chunks = ["…"]
+        for i, chunk in enumerate(chunks):
+            part, last_chunk = f"text:{i}", i == len(chunks) - 1
+            if part in done:
+                if last_chunk and _integer(done[part]):
+                    sent_id = int(done[part])
+                continue
+            params: dict[str, Any] = {"chat_id": chat, "text": chunk}
+            if last_chunk:
+                params["reply_markup"] = keyboard([list(b) for b in payload.get("buttons") or []])
+            sent = await self._call(part, self.bot.do_api_request("sendMessage", api_kwargs=params))
+            message_id = int(sent["message_id"])
+            if last_chunk:
+                sent_id = message_id
+            await progress(part, message_id, last_chunk and not documents)
+        for d, document in enumerate(documents):
+            last_document = d == len(documents) - 1
+            if "dossier" in document:  # rendered now, after the commit that filed it
+                request = DossierDocuments(document["dossier"], document.get("lang", message.lang))
+                rendered = await self.service.materialize((request,))
+                for j, file in enumerate(rendered):
+                    part = f"doc:{d}:{j}"
+                    if part in done:
+                        continue
+                    name = valid_text(file.filename)
+                    await self._call(part, self.bot.send_document(chat, file.content, filename=name))
+                    await progress(part, None, last_document and j == len(rendered) - 1)
+                continue
+            part = f"doc:{d}:0"
+            if part in done:
+                continue
+            try:
+                content = Path(document["path"]).read_bytes()
+            except OSError as error:
+                raise Refused(f"file unreadable: {type(error).__name__}", part=part) from error
+            name = valid_text(str(document["filename"]))
+            await self._call(part, self.bot.send_document(chat, content, filename=name))
+            await progress(part, None, last_document)
+            delivered(document)  # recorded as sent: its spool file (a /mydata export, a plan) goes
+        return sent_id
 
 
 SHUTDOWN_GRACE = 10.0  # seconds the dispatcher and the sender get to finish on SIGTERM
@@ -234,13 +390,18 @@ class TelegramChannel:
         """Keep the raw updates (each once), in one transaction; how many were new. Only after this
         returns may they be acknowledged."""
 
+        inspected = [inspect_update(update) for update in updates]
+
         def insert(s: Session) -> list[Stored]:
             new = []
-            for update in updates:
-                sender = sender_of(update)
-                key = repo.user_key(CHANNEL, sender) if sender else f"anon:{update['update_id']}"
-                if repo.record_update(s, SOURCE, str(update["update_id"]), key, dict(update)):
-                    new.append(Stored(key, str(update["update_id"]), dict(update)))
+            for update in inspected:
+                stored = repo.record_update(
+                    s, SOURCE, update.update_id, update.user_key, update.payload, update.error
+                )
+                if stored and update.error is None and update.user_key is not None:
+                    new.append(Stored(update.user_key, update.update_id, update.payload))
+                elif stored:  # ids only in the log: the update may carry what a person wrote
+                    log.warning("update %s set aside: %s", update.update_id, update.error)
             return new
 
         fresh = await self.db.run(insert)
@@ -253,25 +414,45 @@ class TelegramChannel:
         """Long polling through the same inbox: the offset is confirmed only after the updates are stored.
 
         The updates are taken as the JSON Telegram sent (as the webhook receives them), so the inbox
-        keeps them exactly and they are parsed once, when handled.
+        keeps them exactly and they are parsed once, when handled. Every error is retried, with the wait
+        Telegram asks for (429) or a growing one; the log says once when polling stops working (and why,
+        again if the reason changes) and once when it works again.
         """
         webhook_deleted = False  # getUpdates is refused while a webhook is set
         offset: int | None = None
+        failures = 0
+        trouble: str | None = None  # the reason last logged, while polling does not work
         while not stop.is_set():
             try:
                 if not webhook_deleted:
                     webhook_deleted = await self.bot.delete_webhook()
                 updates = await self.raw_updates(offset)
-            except RetryAfter as error:
-                await asyncio.sleep(retry_seconds(error))
+                if updates:
+                    await self.store(*updates)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # 409, 429, 5xx, time-outs, the network, the database: all retried
+                failures += 1
+                wait = (
+                    retry_seconds(error)
+                    if isinstance(error, RetryAfter)
+                    else backoff(failures - 1, 1.0, POLL_BACKOFF_CAP)
+                )
+                reason = describe(error)
+                if reason != trouble:
+                    log.error("cannot poll: %s (trying again, next in %.0f s)", reason, wait)
+                    trouble = reason
+                await _sleep(stop, wait)
                 continue
-            except (TimedOut, NetworkError) as error:
-                log.warning("polling failed (retrying): %s", error)
-                await asyncio.sleep(1.0)
-                continue
+            if trouble is not None:
+                log.warning("polling resumed after %d failed attempts", failures)
+                trouble, failures = None, 0
             if updates:
-                await self.store(*updates)
-                offset = int(updates[-1]["update_id"]) + 1
+                confirmed = next_offset(updates, offset)
+                if confirmed == offset:  # nothing in this batch can confirm it: do not spin on it
+                    log.warning("getUpdates gave %d updates without a usable update_id", len(updates))
+                    await _sleep(stop, 1.0)
+                offset = confirmed
 
     async def raw_updates(self, offset: int | None) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"timeout": POLL_TIMEOUT, "allowed_updates": ALLOWED_UPDATES}
@@ -280,6 +461,8 @@ class TelegramChannel:
         result = await self.bot.do_api_request(
             "getUpdates", api_kwargs=params, read_timeout=POLL_TIMEOUT + 10
         )
+        if not isinstance(result, list):
+            raise TelegramError("getUpdates answered something that is not a list")
         return [u for u in result if isinstance(u, dict) and "update_id" in u]
 
     def webhook_app(self, path: str, secret: str) -> web.Application:
@@ -290,11 +473,17 @@ class TelegramChannel:
             if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
                 return web.Response(status=403, text="forbidden")
             try:
-                update = await request.json()
-                int(update["update_id"])
-            except (ValueError, KeyError, TypeError):
+                body = await request.read()
+                update = json.loads(body)
+            except ValueError:  # not JSON, not UTF-8
                 return web.Response(status=400, text="not an update")
-            await self.store(update)  # committed before the 200: Telegram retries anything else
+            if not isinstance(update, dict) or not _integer(update.get("update_id")):
+                return web.Response(status=400, text="not an update")
+            try:  # committed before the 200: Telegram retries anything else
+                await self.store(update)
+            except Exception:
+                log.exception("could not store update %s", update["update_id"])
+                return web.Response(status=503, text="try again")
             return web.Response(text="ok")
 
         async def health(request: web.Request) -> web.Response:
@@ -335,7 +524,7 @@ class TelegramChannel:
         for key in list(self.fresh):
             if key in self.busy:
                 continue
-            updates = sorted(self.fresh.pop(key), key=lambda u: int(u.update_id))
+            updates = sorted(self.fresh.pop(key), key=_update_order)
             self.busy.add(key)
             task = asyncio.create_task(self._user_queue(key, updates))
             self.tasks.add(task)
@@ -349,9 +538,15 @@ class TelegramChannel:
             for row in updates:
                 try:
                     await self.handle(row.update_id, row.payload)
-                except Exception:
-                    log.exception("update %s of %s failed", row.update_id, key)
-                    await self.db.run(lambda s, u=row.update_id: repo.mark_processed(s, SOURCE, u))
+                except Exception as error:  # set aside with its reason: never tried again at every start
+                    log.exception("update %s failed; set aside", row.update_id)
+                    reason = f"{type(error).__name__} while handling"
+                    try:
+                        await self.db.run(
+                            lambda s, u=row.update_id, r=reason: repo.mark_processed(s, SOURCE, u, r)
+                        )
+                    except Exception:  # the next scan takes it again
+                        log.exception("could not set update %s aside", row.update_id)
         finally:
             self.busy.discard(key)
             self.wake.set()
@@ -372,6 +567,10 @@ class TelegramChannel:
             inp = await self.on_press(update, external_id, update_id)
         elif update.message is not None:
             inp = await self.on_message(update, external_id, update_id)
+        else:  # stored before allowed_updates filtered it (an older inbox): set aside
+            reason = "unhandled update type"
+            await self.db.run(lambda s: repo.mark_processed(s, SOURCE, update_id, reason))
+            return
         if inp is None:
             return
         outcome = await self.service.handle(CHANNEL, external_id, inp, update=(SOURCE, update_id))
@@ -381,7 +580,10 @@ class TelegramChannel:
         if not outcome.duplicate and update.message and update.message.text:
             command = inp.command[0] if inp.command else ""
             if command in ("/officer_add", "/officer_remove"):
-                await self.refresh_menus()
+                try:
+                    await self.refresh_menus()
+                except TelegramError as error:  # the next start sets them again
+                    log.warning("could not update the command menus: %s", describe(error))
 
     async def on_press(self, update: Update, external_id: str, update_id: str) -> Input | None:
         query = update.callback_query
@@ -399,8 +601,8 @@ class TelegramChannel:
                 await self.bot.edit_message_reply_markup(
                     message.chat.id, message.message_id, reply_markup=None
                 )
-            except (BadRequest, Forbidden) as error:
-                log.info("could not remove a keyboard: %s", error)
+            except TelegramError as error:  # best effort: a stale press is refused anyway
+                log.info("could not remove a keyboard: %s", describe(error))
         return Input(payload=query.data or "")
 
     def _stale_press(self, s: Session, external_id: str, message_id: int, update_id: str) -> bool:
@@ -467,10 +669,14 @@ class TelegramChannel:
                 telegram_file = await self.bot.get_file(file_id)
                 content = bytes(await telegram_file.download_as_bytearray())
                 info = self.attachments.keep(name, content, mime)
-            except Refused as refused:
+            except FileRefused as refused:
                 await self.service_notice(
                     external_id, f"file.refused.{refused.code}", update_id, refused.params
                 )
+                return None
+            except TelegramError as error:  # the user is asked to send it again
+                log.warning("could not fetch the file of update %s: %s", update_id, describe(error))
+                await self.service_notice(external_id, "delivery.file_unreadable", update_id)
                 return None
             return Input(file=info, text=message.caption or "")
         return Input(text=message.text or message.caption or "")
@@ -515,38 +721,117 @@ class TelegramChannel:
 
     # --- running ----------------------------------------------------------------------------------
 
+    async def start_bot(self) -> None:
+        """getMe, as PTB's initialize does: a refused token stops at once (InvalidToken), a blip on the way
+        (5xx, 429, a time-out) is tried again a few times before giving up."""
+        for attempt in range(START_ATTEMPTS):
+            try:
+                await self.bot.initialize()
+                return
+            except InvalidToken:
+                await self.bot.shutdown()
+                raise
+            except TelegramError as error:
+                if attempt == START_ATTEMPTS - 1:
+                    await self.bot.shutdown()
+                    raise
+                wait = retry_seconds(error) if isinstance(error, RetryAfter) else backoff(attempt)
+                log.warning("Telegram did not answer getMe (%s); trying again", describe(error))
+                await asyncio.sleep(wait)
+
+    async def keep_menus(self, stop: asyncio.Event) -> None:
+        """The command menus, set at start and tried again until Telegram takes them."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self.refresh_menus()
+                return
+            except TelegramError as error:
+                failures += 1
+                log.warning("could not set the command menus (%s); trying again", describe(error))
+                await _sleep(stop, backoff(failures, 1.0, 60.0))
+
+    async def keep_webhook(self, stop: asyncio.Event, webhook: WebhookConfig) -> None:
+        """setWebhook, tried again until Telegram takes it."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self.bot.set_webhook(
+                    webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES
+                )
+                if failures:
+                    log.warning("webhook set after %d failed attempts", failures)
+                return
+            except TelegramError as error:
+                failures += 1
+                log.error("cannot set the webhook: %s (trying again)", describe(error))
+                await _sleep(stop, backoff(failures, 1.0, POLL_BACKOFF_CAP))
+
     async def run(self, stop: asyncio.Event, webhook: WebhookConfig | None = None) -> None:
-        async with self.bot:
-            await self.refresh_menus()
+        await self.start_bot()
+        try:
             # The dispatcher and the sender see `stop` and finish what they hold (the sender writes down
             # what it delivered); the receiver is simply cancelled: what it had not stored, Telegram resends.
-            workers = [asyncio.create_task(self.dispatch(stop)), asyncio.create_task(self.sender.run(stop))]
-            receiver: asyncio.Task[None] | None = None
+            # Each runs supervised: should one ever stop on an error, it is logged and started again.
+            workers = [
+                asyncio.create_task(supervise("dispatcher", self.dispatch, stop)),
+                asyncio.create_task(supervise("sender", self.sender.run, stop)),
+            ]
+            helpers = [asyncio.create_task(self.keep_menus(stop))]
             runner: web.AppRunner | None = None
             try:
                 if webhook is None:
-                    receiver = asyncio.create_task(self.poll(stop))
+                    helpers.append(asyncio.create_task(supervise("polling", self.poll, stop)))
                 else:
                     runner = web.AppRunner(self.webhook_app(webhook.path, webhook.secret))
                     await runner.setup()
                     await web.TCPSite(runner, webhook.host, webhook.port).start()
-                    await self.bot.set_webhook(
-                        webhook.url,
-                        secret_token=webhook.secret,
-                        allowed_updates=ALLOWED_UPDATES,
-                    )
+                    helpers.append(asyncio.create_task(self.keep_webhook(stop, webhook)))
                 await stop.wait()
             finally:
                 stop.set()
-                if receiver is not None:
-                    receiver.cancel()
-                    await asyncio.gather(receiver, return_exceptions=True)
+                for helper in helpers:
+                    helper.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
                 if runner is not None:
                     await runner.cleanup()
                 _, late = await asyncio.wait(workers, timeout=SHUTDOWN_GRACE)
                 for worker in late:
                     worker.cancel()
                 await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            await self.bot.shutdown()
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if the bot is stopping."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def supervise(name: str, loop: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event) -> None:
+    """Run ``loop(stop)`` until ``stop``; if it ever ends before (an error, a bug), log it loudly and start
+    it again after a growing pause."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await loop(stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            failures += 1
+            log.exception("the %s stopped on an error; starting it again", name)
+        else:
+            if stop.is_set():
+                return
+            failures += 1
+            log.error("the %s stopped; starting it again", name)
+        await _sleep(stop, backoff(failures - 1, 0.5, POLL_BACKOFF_CAP))
+
+
+def _update_order(update: Stored) -> tuple[int, str]:
+    """Updates in the order Telegram numbered them (an odd id, which is never handled, last)."""
+    return (int(update.update_id), "") if update.update_id.isdigit() else (1 << 62, update.update_id)
 
 
 @dataclass(frozen=True)

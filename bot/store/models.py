@@ -212,6 +212,11 @@ class Outbox(Base):
     created_at: Mapped[datetime] = created_column()
     sent_at: Mapped[datetime | None]
     dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # why it failed, in the platform's words (never the message's text): set with status "failed"
+    error: Mapped[str | None] = mapped_column(Text)
+    # the parts of a reply already dealt with ("text:0", "doc:0:1"): a message id, true, or "failed";
+    # a retry sends only the others (see bot/channels/sender.py)
+    parts: Mapped[dict[str, Any] | None]
 
 
 class ProcessedUpdate(Base):
@@ -226,6 +231,8 @@ class ProcessedUpdate(Base):
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[datetime] = created_column()
     processed_at: Mapped[datetime | None]
+    # set when the update was set aside instead of handled (an odd or unsupported update): why
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Officer(Base):

@@ -76,6 +76,8 @@ _RECORD_UPDATE = _per_dialect(
             user_key=bindparam("b_key"),
             payload=bindparam("b_payload", type_=_INBOX.c.payload.type),
             received_at=bindparam("b_now"),
+            processed_at=bindparam("b_done", type_=_INBOX.c.processed_at.type),
+            error=bindparam("b_error"),
         )
         .on_conflict_do_nothing(index_elements=[_INBOX.c.source, _INBOX.c.update_id])
         .returning(_INBOX.c.update_id)
@@ -99,6 +101,7 @@ _ENQUEUE = _per_dialect(
     )
 )
 _MARK_PROCESSED = update(_INBOX).where(*_INBOX_KEY).values(processed_at=bindparam("b_now"))
+_SET_ASIDE = _MARK_PROCESSED.values(error=bindparam("b_error"))
 _CLAIM_UPDATE = _MARK_PROCESSED.where(_INBOX.c.processed_at.is_(None))
 _UPDATE_EXISTS = select(_INBOX.c.processed_at).where(*_INBOX_KEY)
 _IS_PROCESSED = _UPDATE_EXISTS.where(_INBOX.c.processed_at.is_not(None))
@@ -445,24 +448,68 @@ def mark_sent_many(s: Session, sent: list[tuple[int, Json | None]]) -> None:
         connection.execute(_MARK_SENT_WITH, rich)
 
 
-def mark_failed(s: Session, outbox_id: int, retry_at: datetime | None) -> None:
-    """One more failed attempt: try again at `retry_at`, or give up (status 'failed') if it is None."""
+def mark_failed(
+    s: Session,
+    outbox_id: int,
+    retry_at: datetime | None,
+    error: str | None = None,
+    parts: Json | None = None,
+) -> None:
+    """One more failed attempt: try again at `retry_at`, or give up (status 'failed') if it is None.
+
+    ``error`` says why (the platform's answer, never the message's text); ``parts`` is the progress of a
+    reply in parts (see :func:`mark_parts`), kept with the row so a retry sends only what is left.
+    """
     status = "failed" if retry_at is None else "pending"
-    stmt = (
-        update(Outbox)
-        .where(Outbox.id == outbox_id)
-        .values(status=status, not_before=retry_at, attempts=Outbox.attempts + 1)
+    values: dict[str, Any] = {"status": status, "not_before": retry_at, "attempts": Outbox.attempts + 1}
+    if error is not None:
+        values["error"] = error[:500]
+    if parts is not None:
+        values["parts"] = parts
+    s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+
+def mark_parts(s: Session, outbox_id: int, parts: Json) -> None:
+    """The parts of a reply delivered so far (e.g. the text, before its documents): written as each one
+    goes, so a retry or a restart never sends them again."""
+    s.execute(update(Outbox).where(Outbox.id == outbox_id).values(parts=parts))
+
+
+def stuck_outbox(s: Session) -> list[Outbox]:
+    """Rows neither sent nor failed-with-a-reason: what an operator (or a test) looks at after trouble."""
+    stmt = select(Outbox).where(
+        or_(Outbox.status == "pending", (Outbox.status == "failed") & Outbox.error.is_(None))
     )
-    s.execute(stmt)
+    return list(s.scalars(stmt.order_by(Outbox.id)))
 
 
 # inbox
 
 
-def record_update(s: Session, source: str, update_id: str, user_key: str | None, payload: Json) -> bool:
-    """Store an incoming update once. True if it is new, False if it was stored before."""
-    values = {"b_source": source, "b_update_id": str(update_id), "b_key": user_key, "b_payload": payload}
-    stored = s.connection().execute(_RECORD_UPDATE[_dialect(s)], {**values, "b_now": utcnow()})
+def record_update(
+    s: Session,
+    source: str,
+    update_id: str,
+    user_key: str | None,
+    payload: Json,
+    error: str | None = None,
+) -> bool:
+    """Store an incoming update once. True if it is new, False if it was stored before.
+
+    With ``error`` it is set aside: stored as done, with the reason, and never handled (an update the bot
+    cannot handle must not be tried again at every start, nor hold back the ones after it).
+    """
+    now = utcnow()
+    values = {
+        "b_source": source,
+        "b_update_id": str(update_id),
+        "b_key": user_key,
+        "b_payload": payload,
+        "b_now": now,
+        "b_done": now if error is not None else None,
+        "b_error": error[:500] if error is not None else None,
+    }
+    stored = s.connection().execute(_RECORD_UPDATE[_dialect(s)], values)
     return stored.first() is not None
 
 
@@ -476,9 +523,13 @@ def unprocessed_updates(s: Session, limit: int = 100) -> list[ProcessedUpdate]:
     return list(s.scalars(stmt))
 
 
-def mark_processed(s: Session, source: str, update_id: str) -> None:
+def mark_processed(s: Session, source: str, update_id: str, error: str | None = None) -> None:
+    """Done with an update; with ``error``, set aside for that reason (it could not be handled)."""
     values = {"b_source": source, "b_update_id": str(update_id), "b_now": utcnow()}
-    s.connection().execute(_MARK_PROCESSED, values)
+    if error is None:
+        s.connection().execute(_MARK_PROCESSED, values)
+    else:
+        s.connection().execute(_SET_ASIDE, {**values, "b_error": error[:500]})
 
 
 def claim_update(s: Session, source: str, update_id: str) -> bool:

@@ -10,9 +10,14 @@ Tests play the user through :class:`FakeUser` (``fake.user(42)``): every ``send_
 POST from the fake to the webhook URL. Everything the bot sends is recorded per chat.
 
 Faults for resilience tests: :meth:`FakeTelegram.inject` (HTTP errors, 429 with ``retry_after``),
-:meth:`FakeTelegram.delay` (slow answers / client time-outs), :meth:`FakeTelegram.block` (403),
-:meth:`FakeTelegram.deliver_twice` (duplicate updates). :meth:`FakeTelegram.calls` is the log of every API
-call with its parameters and a monotonic timestamp.
+:meth:`FakeTelegram.delay` (slow answers / client time-outs), :meth:`FakeTelegram.drop` (the connection
+closed without an answer, before or after the call was carried out), :meth:`FakeTelegram.block` (403),
+:meth:`FakeTelegram.deliver_twice` (duplicate updates), :meth:`FakeTelegram.chaos` (random faults on every
+method, seeded), :meth:`FakeTelegram.inject_update` / :meth:`FakeTelegram.odd_update` (updates Telegram
+would not send: a float or boolean ``update_id``, a ``from`` without an id, an oversized one, a type the bot
+did not ask for). ``getUpdates`` and the webhook honour ``allowed_updates`` as Telegram does (the last list
+given is kept), unless an update is injected with ``force=True``. :meth:`FakeTelegram.calls` is the log of
+every API call with its parameters and a monotonic timestamp.
 
 Formatting is validated like Telegram does it: ``parse_mode`` HTML, MarkdownV2 and Markdown are parsed into
 plain text plus entities (offsets in UTF-16 code units), and malformed markup is a 400 "can't parse
@@ -31,6 +36,7 @@ import copy
 import hashlib
 import json
 import mimetypes
+import random
 import re
 import socket
 import struct
@@ -50,6 +56,7 @@ from aiohttp import web
 
 __all__ = [
     "ApiCall",
+    "ChaosFault",
     "FakeTelegram",
     "FakeUser",
     "Upload",
@@ -835,10 +842,16 @@ class _QueuedUpdate:
     data: JSONDict
     duplicate: bool = False
     delivered: bool = False
+    seq: int | None = None  # the real id when ``data`` carries an odd one (a float, a boolean)
+    force: bool = False  # delivered whatever allowed_updates says
 
     @property
     def update_id(self) -> int:
-        return int(self.data["update_id"])
+        return self.seq if self.seq is not None else int(self.data["update_id"])
+
+    @property
+    def kind(self) -> str:
+        return next((k for k in self.data if k != "update_id"), "")
 
 
 @dataclass
@@ -873,6 +886,34 @@ class _Delay:
     seconds: float
     times: int
     process_first: bool
+
+
+@dataclass
+class _Drop:
+    times: int
+    after: bool
+
+
+@dataclass(frozen=True)
+class ChaosFault:
+    """A fault :meth:`FakeTelegram.chaos` injected: the method, what (``"429"``, ``"drop"``...), the chat."""
+
+    method: str
+    kind: str
+    chat_id: int | None
+    at: float
+
+
+# What chaos may do to a call: an HTTP status, "drop" (no answer, nothing done) or "drop_after" (no
+# answer, but the call was carried out: the client cannot tell it from a time-out).
+CHAOS_KINDS = ("400", "403", "409", "429", "500", "502", "503", "drop", "drop_after")
+_CHAOS_DESCRIPTIONS = {
+    400: "Bad Request: chaos: refused",
+    403: "Forbidden: user is deactivated",
+    409: ERR_CONFLICT_POLLING,
+    503: "Service Unavailable",
+}
+_DROPPED = -1  # the status _run gives for a call whose connection is dropped
 
 
 @dataclass
@@ -1148,6 +1189,11 @@ class FakeTelegram:
         self._calls: list[ApiCall] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, list[_Delay]] = {}
+        self._drops: dict[str, list[_Drop]] = {}
+        self._chaos: tuple[random.Random, float, dict[str, tuple[str, ...]]] | None = None
+        self.chaos_log: list[ChaosFault] = []
+        self._allowed_updates: list[str] | None = None  # as Telegram keeps it from the last getUpdates
+        self.filtered: list[JSONDict] = []  # updates dropped because of allowed_updates
         self._listeners: list[Listener] = []
         self._poll_generation = 0
 
@@ -1259,7 +1305,9 @@ class FakeTelegram:
         sure the bot got it. The copy is delivered even if the bot has already confirmed past it."""
         if update_id not in self._updates:
             raise ValueError(f"no update {update_id}")
-        self._pending.append(_QueuedUpdate(copy.deepcopy(self._updates[update_id]), duplicate=True))
+        self._pending.append(
+            _QueuedUpdate(copy.deepcopy(self._updates[update_id]), duplicate=True, seq=update_id)
+        )
         self._updates_signal.notify()
 
     def inject(
@@ -1299,6 +1347,65 @@ class FakeTelegram:
         answer: the bot times out although Telegram did send the message.
         """
         self._delays.setdefault(method.lower(), []).append(_Delay(seconds, times, process_first))
+
+    def drop(self, method: str, times: int = 1, *, after: bool = False) -> None:
+        """Close the connection of the next ``times`` calls of ``method`` without answering (a network
+        failure). ``after=True`` carries the call out first: the client cannot tell whether it happened,
+        exactly as when its answer times out."""
+        self._drops.setdefault(method.lower(), []).append(_Drop(times, after))
+
+    def chaos(
+        self,
+        seed: int,
+        rate: float,
+        menu: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """From now on, each call of a method in ``menu`` fails with probability ``rate`` in one of the ways
+        listed for it (see :data:`CHAOS_KINDS`; ``"*"`` is every other method). Seeded: the same calls get
+        the same faults. Each fault is recorded in :attr:`chaos_log`. :meth:`calm` stops it."""
+        table = {k.lower(): v for k, v in (menu or {"*": CHAOS_KINDS}).items()}
+        for kinds in table.values():
+            unknown = set(kinds) - set(CHAOS_KINDS)
+            if unknown:
+                raise ValueError(f"unknown chaos kinds {sorted(unknown)}")
+        self._chaos = (random.Random(seed), rate, table)
+
+    def calm(self) -> None:
+        """No more chaos."""
+        self._chaos = None
+
+    def inject_update(self, fields: JSONDict, *, update_id: object = None, force: bool = False) -> int:
+        """Queue an arbitrary update (``fields`` beside ``update_id``), as a misbehaving server or proxy
+        could: ``update_id`` given is what the JSON carries (a float, a boolean...), the real id (for
+        offsets) is the next one. ``force=True`` delivers it whatever ``allowed_updates`` says. Returns the
+        real id."""
+        return self._enqueue(copy.deepcopy(fields), odd_id=update_id, force=force)
+
+    def odd_update(self, user_id: int, kind: str, *, force: bool = True) -> int:
+        """An update Telegram would not send, from user ``user_id``: ``"float_id"``, ``"bool_id"``,
+        ``"from_without_id"``, ``"edited_message"``, ``"oversized"`` (a 100 kB text). Returns its real id."""
+        user = self.user(user_id)
+        message: JSONDict = {
+            "message_id": self._new_message_id(user.chat_id),
+            "from": user.as_user(),
+            "chat": user.as_chat(),
+            "date": int(time.time()),
+            "text": "odd",
+        }
+        if kind == "float_id":
+            return self.inject_update({"message": message}, update_id=self._next_update_id + 0.5, force=force)
+        if kind == "bool_id":
+            return self.inject_update({"message": message}, update_id=True, force=force)
+        if kind == "from_without_id":
+            message["from"] = {k: v for k, v in message["from"].items() if k != "id"}
+            return self.inject_update({"message": message}, force=force)
+        if kind == "edited_message":
+            message["edit_date"] = message["date"]
+            return self.inject_update({"edited_message": message}, force=force)
+        if kind == "oversized":
+            message["text"] = "x" * 100_000
+            return self.inject_update({"message": message}, force=force)
+        raise ValueError(f"unknown odd update {kind!r}")
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sends and edits to that chat get 403."""
@@ -1379,7 +1486,31 @@ class FakeTelegram:
         if known is None:
             return self._finish(call, 404, _ApiError(404, ERR_NOT_FOUND).envelope())
         status, body = await self._run(call, request, known[1])
+        if status == _DROPPED:
+            return self._drop_connection(call, request)
         return self._finish(call, status, body)
+
+    def _drop_connection(self, call: ApiCall, request: web.Request) -> web.Response:
+        """No answer at all: the connection is closed under the client."""
+        call.status = 599
+        call.response = {"ok": False, "description": "connection dropped"}
+        self._calls_signal.notify()
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=599)
+
+    def _chaos_fault(self, call: ApiCall) -> str | None:
+        if self._chaos is None:
+            return None
+        rng, rate, table = self._chaos
+        kinds = table.get(call.method.lower(), table.get("*"))
+        if not kinds or rng.random() >= rate:
+            return None
+        kind = rng.choice(kinds)
+        chat = call.params.get("chat_id")
+        chat_id = _as_int(chat, 0) if chat is not None else None
+        self.chaos_log.append(ChaosFault(call.method, kind, chat_id, time.monotonic()))
+        return kind
 
     async def _run(
         self, call: ApiCall, request: web.Request, handler: Callable[[ApiCall], Any]
@@ -1387,12 +1518,27 @@ class FakeTelegram:
         key = call.method.lower()
         delay = _take(self._delays, key)
         fault = _take(self._faults, key)
+        drop = _take(self._drops, key) if fault is None else None  # one fault a call, in the order given
+        chaos = self._chaos_fault(call) if fault is None and drop is None else None
+        if chaos == "drop" or chaos == "drop_after":
+            drop = _Drop(1, chaos == "drop_after")
+        elif chaos is not None:
+            status = int(chaos)
+            params = {"retry_after": 1} if status == 429 else None
+            description = (
+                "Too Many Requests: retry after 1"
+                if status == 429
+                else _CHAOS_DESCRIPTIONS.get(status) or _DEFAULT_DESCRIPTIONS.get(status) or _phrase(status)
+            )
+            fault = _Fault(status, description, params, 1)
         if delay is not None and not delay.process_first:
             await self._sleep(delay.seconds)
             if request.transport is None or request.transport.is_closing():
                 return 499, {"ok": False, "error_code": 499, "description": "client closed the request"}
         if fault is not None:
             return fault.status, _ApiError(fault.status, fault.description, fault.parameters).envelope()
+        if drop is not None and not drop.after:
+            return _DROPPED, {}
         try:
             result = await handler(call)
         except _ApiError as exc:
@@ -1405,6 +1551,8 @@ class FakeTelegram:
                 body["description"] = result.description
         if delay is not None and delay.process_first:
             await self._sleep(delay.seconds)
+        if drop is not None:
+            return _DROPPED, {}
         return status, body
 
     def _finish(self, call: ApiCall, status: int, body: JSONDict) -> web.Response:
@@ -1465,9 +1613,12 @@ class FakeTelegram:
         offset = _as_int(p.get("offset"), 0)
         limit = min(max(_as_int(p.get("limit"), 100), 1), 100)
         timeout = max(_as_float(p.get("timeout"), 0.0), 0.0)
+        if isinstance(p.get("allowed_updates"), list):  # kept until another list is given, as Telegram does
+            self._allowed_updates = [str(k) for k in p["allowed_updates"]] or None
         self._confirm(offset)
         deadline = time.monotonic() + timeout
         while True:
+            self._filter(self._allowed_updates)
             batch = self._pending[:limit]
             remaining = deadline - time.monotonic()
             if batch or remaining <= 0 or self._closing.is_set():
@@ -1479,6 +1630,18 @@ class FakeTelegram:
                 raise _ApiError(409, ERR_CONFLICT_POLLING)
             if self._webhook is not None:
                 raise _ApiError(409, ERR_CONFLICT_WEBHOOK)
+
+    def _filter(self, allowed: list[str] | None) -> None:
+        """Drop the pending updates of types the bot did not ask for (unless forced through)."""
+        if not allowed:
+            return
+        keep = []
+        for entry in self._pending:
+            if entry.kind in allowed or entry.force:
+                keep.append(entry)
+            else:
+                self.filtered.append(copy.deepcopy(entry.data))
+        self._pending = keep
 
     def _confirm(self, offset: int) -> None:
         if offset > 0:
@@ -1968,12 +2131,13 @@ class FakeTelegram:
 
     # -- the user side, internals ----------------------------------------------------------------------------
 
-    def _enqueue(self, body: JSONDict) -> int:
+    def _enqueue(self, body: JSONDict, *, odd_id: object = None, force: bool = False) -> int:
         update_id = self._next_update_id
         self._next_update_id += 1
-        update = {"update_id": update_id, **body}
+        update = {"update_id": update_id if odd_id is None else odd_id, **body}
         self._updates[update_id] = update
-        self._pending.append(_QueuedUpdate(copy.deepcopy(update)))
+        seq = update_id if odd_id is not None else None
+        self._pending.append(_QueuedUpdate(copy.deepcopy(update), seq=seq, force=force))
         self._updates_signal.notify()
         return update_id
 
@@ -2028,6 +2192,9 @@ class FakeTelegram:
         while not self._closing.is_set():
             if self._webhook is None or not self._pending:
                 await self._updates_signal.wait(1.0)
+                continue
+            self._filter(self._webhook.allowed_updates)
+            if not self._pending:
                 continue
             entry = self._pending[0]
             await self._deliver(entry)
