@@ -1013,17 +1013,206 @@ def plan_xlsx(
     agency: str,
     year: int,
     lang: str = "vi",
+    scopes: tuple[str, str] | None = None,
 ) -> bytes:
-    """The year's plan and estimate in the layout of Circular 06 Annex 4 Biểu 2: approved, then submitted."""
+    """The year's plan and estimate in the layout of Circular 06 Annex 4 Biểu 2: approved, then submitted.
+
+    ``scopes`` replace the sheets' scope lines (the export says at which date and how many dossiers)."""
     workbook = Workbook()
     first = workbook.active
     assert first is not None
     first.title = t("doc.plan.sheet_approved", lang)
-    scope = t("doc.plan.scope_approved", lang)
+    scope = scopes[0] if scopes else t("doc.plan.scope_approved", lang)
     _plan_sheet(first, catalogue, approved, agency=agency, year=year, scope=scope, lang=lang)
     second = workbook.create_sheet(t("doc.plan.sheet_submitted", lang))
-    scope = t("doc.plan.scope_submitted", lang)
+    scope = scopes[1] if scopes else t("doc.plan.scope_submitted", lang)
     _plan_sheet(second, catalogue, submitted, agency=agency, year=year, scope=scope, lang=lang)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------- XLSX: a programme that is not Decree 80
+
+# A commune khuyến công plan (Decree 45/2012 as amended) is not Biểu 2: its own table lists its own rows
+# (content, unit, support per unit, planned quantity, amount), then the plan's budget and what is left.
+PROGRAMME_COLUMNS = (
+    "tt",
+    "activity",
+    "unit",
+    "cap",
+    "quantity",
+    "state",
+    "enterprise",
+    "total",
+    "basis",
+    "note",
+)
+PCOL = {name: chr(ord("A") + i) for i, name in enumerate(PROGRAMME_COLUMNS)}
+PROGRAMME_WIDTHS = (8, 60, 10, 16, 10, 17, 17, 17, 26, 40)
+PROGRAMME_SUMMED = ("quantity", "state", "enterprise", "total")
+
+
+class _ProgrammeSheet:
+    def __init__(self, ws: Worksheet, lang: str) -> None:
+        self.ws, self.lang, self.row = ws, lang, 1
+
+    def _line(self, text: str, font: Font, alignment: Alignment) -> None:
+        last = PCOL["note"]
+        self.ws.merge_cells(f"A{self.row}:{last}{self.row}")
+        cell = _put(self.ws, self.row, "A", text)
+        cell.font, cell.alignment = font, alignment
+        self.row += 1
+
+    def title_block(self, agency: str, title: str, scope: str, basis: str) -> None:
+        self._line(agency, Font(name=FONT, bold=True, size=12), Alignment(horizontal="left"))
+        self._line(title, Font(name=FONT, bold=True, size=13), _CENTER)
+        self.ws.row_dimensions[self.row - 1].height = 36
+        self._line(scope, Font(name=FONT, italic=True), _CENTER)
+        self._line(basis, Font(name=FONT, italic=True), _CENTER)
+        self._line(
+            t("doc.plan.money_unit", self.lang), Font(name=FONT, italic=True), Alignment(horizontal="right")
+        )
+
+    def header(self) -> None:
+        ws, row = self.ws, self.row
+        for name, width in zip(PROGRAMME_COLUMNS, PROGRAMME_WIDTHS, strict=True):
+            key = {"basis": "basis_column"}.get(name, name)
+            cell = _put(ws, row, PCOL[name], t(f"export.programme.{key}", self.lang))
+            cell.font, cell.alignment, cell.border, cell.fill = (
+                Font(name=FONT, bold=True),
+                _CENTER,
+                _BORDER,
+                _HEADER_FILL,
+            )
+            ws.column_dimensions[PCOL[name]].width = width
+        ws.row_dimensions[row].height = 45
+        ws.freeze_panes = f"A{row + 1}"
+        ws.print_title_rows = f"{row}:{row}"
+        self.row += 1
+
+    def _style(self, row: int, *, bold: bool) -> None:
+        for name in PROGRAMME_COLUMNS:
+            cell = self.ws[f"{PCOL[name]}{row}"]
+            cell.border = _BORDER
+            cell.font = Font(name=FONT, bold=bold)
+            cell.alignment = _WRAP if name in ("activity", "basis", "note") else Alignment(vertical="top")
+            if name in (*PROGRAMME_SUMMED, "cap") and name != "quantity":
+                cell.number_format = MONEY
+
+    def item(self, number: int, item: Item, totals: _Totals) -> int:
+        ws, lang, row = self.ws, self.lang, self.row
+        self.row += 1
+        _put(ws, row, PCOL["tt"], number)
+        _put(ws, row, PCOL["activity"], item.title.get(lang))
+        _put(ws, row, PCOL["unit"], t(f"doc.plan.unit_name.{item.cap_unit.value}", lang))
+        _put(ws, row, PCOL["cap"], item.cap_vnd)
+        _put(ws, row, PCOL["quantity"], totals.quantity)
+        _put(ws, row, PCOL["state"], totals.state)
+        _put(ws, row, PCOL["enterprise"], totals.enterprise)
+        f, g = PCOL["state"], PCOL["enterprise"]
+        _put(ws, row, PCOL["total"], f"={f}{row}+{g}{row}")
+        _put(ws, row, PCOL["basis"], f"{item.code} · {item.basis.cite(lang)}")
+        if item.note is not None:
+            _put(ws, row, PCOL["note"], item.note.get(lang))
+        self._style(row, bold=False)
+        return row
+
+    def total(self, rows: Sequence[int], budget: int | None) -> None:
+        ws, lang, row = self.ws, self.lang, self.row
+        _put(ws, row, PCOL["activity"], t("export.programme.total_row", lang))
+        for name in PROGRAMME_SUMMED:
+            column = PCOL[name]
+            _put(ws, row, column, f"=SUM({_ranges(column, rows)})" if rows else 0)
+        self._style(row, bold=True)
+        self.row += 1
+        if budget is None:
+            return
+        _put(ws, row + 1, PCOL["activity"], t("export.programme.budget", lang))
+        _put(ws, row + 1, PCOL["state"], budget)
+        _put(ws, row + 2, PCOL["activity"], t("export.programme.left", lang))
+        _put(ws, row + 2, PCOL["state"], f"={PCOL['state']}{row + 1}-{PCOL['state']}{row}")
+        for r in (row + 1, row + 2):
+            self._style(r, bold=False)
+        self.row += 2
+
+    def signatures(self) -> None:
+        ws, lang = self.ws, self.lang
+        row = self.row + 1
+        left, right_from, right_to = PCOL["activity"], PCOL["total"], PCOL["note"]
+        ws.merge_cells(f"{right_from}{row}:{right_to}{row}")
+        cell = _put(ws, row, right_from, t("doc.form.place_date_blank", lang))
+        cell.font, cell.alignment = Font(name=FONT, italic=True), _CENTER
+        for r, (left_key, right_key, bold) in enumerate(
+            (("preparer", "head", True), ("preparer_hint", "head_hint", False)), start=row + 1
+        ):
+            ws.merge_cells(f"{right_from}{r}:{right_to}{r}")
+            for column, key in ((left, left_key), (right_from, right_key)):
+                cell = _put(ws, r, column, t(f"doc.plan.{key}", lang))
+                cell.font, cell.alignment = Font(name=FONT, bold=bold, italic=not bold), _CENTER
+
+
+def _programme_sheet(
+    ws: Worksheet,
+    catalogue: Catalogue,
+    programme_ids: Sequence[str],
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    agency: str,
+    year: int,
+    scope: str,
+    lang: str,
+) -> None:
+    sheet = _ProgrammeSheet(ws, lang)
+    programmes = [catalogue.programmes[p] for p in programme_ids if p in catalogue.programmes]
+    title = "; ".join(p.title.get(lang) for p in programmes)
+    bases = sorted({b.cite(lang) for p in programmes for b in p.basis})
+    sheet.title_block(
+        agency,
+        t("export.programme.title", lang, title=title, year=year),
+        scope,
+        t("export.programme.basis", lang, basis="; ".join(bases)),
+    )
+    sheet.header()
+    sums = _aggregate(catalogue, entries)
+    for programme in programmes:
+        rows = [
+            sheet.item(number, item, sums.get((programme.id, item.code), _Totals()))
+            for number, item in enumerate(programme.items, start=1)
+        ]
+        sheet.total(rows, programme.budget_vnd)
+    sheet.signatures()
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def programme_plan_xlsx(
+    catalogue: Catalogue,
+    programme_ids: Sequence[str],
+    approved: list[dict[str, Any]],
+    submitted: list[dict[str, Any]],
+    *,
+    agency: str,
+    year: int,
+    scopes: tuple[str, str],
+    lang: str = "vi",
+) -> bytes:
+    """The plan of an agency that runs programmes outside Decree 80 (a commune khuyến công plan): each
+    programme's own rows, approved on the first sheet and under review on the second."""
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    first.title = t("doc.plan.sheet_approved", lang)
+    _programme_sheet(
+        first, catalogue, programme_ids, approved, agency=agency, year=year, scope=scopes[0], lang=lang
+    )
+    second = workbook.create_sheet(t("doc.plan.sheet_submitted", lang))
+    _programme_sheet(
+        second, catalogue, programme_ids, submitted, agency=agency, year=year, scope=scopes[1], lang=lang
+    )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -1043,6 +1232,7 @@ CSV_COLUMNS = (
     "total_state_vnd",
     "approved_vnd",
     "agency",
+    "sheet",  # the plan sheet that counts it at the export date (none: rejected, withdrawn, later)
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

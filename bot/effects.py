@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from bot.staff import Staff
 from bot.store import repo
 from bot.store.models import Dossier, User
 from conversations.messages import Msg, render_line
+from conversations.officer import request as requests
 from locales import t
 from rules.catalogue import Catalogue
 from rules.money import format_vnd
@@ -118,7 +120,7 @@ def attach_file(
     dossier = repo.dossier_by_ref(s, data["ref"]) if data.get("ref") else None
     if dossier is not None and dossier.user_id != user.id:
         dossier = None
-    repo.add_attachment(
+    attachment = repo.add_attachment(
         s,
         user_id=user.id,
         dossier_id=dossier.id if dossier else None,
@@ -128,6 +130,7 @@ def attach_file(
         sha256=info["sha256"],
         path=info["path"],
     )
+    results["attached"] = {"id": attachment.id, "name": info["name"], "sha256": info["sha256"]}
     if dossier is not None:
         dossier.data = {**dossier.data, "attachments": int(dossier.data.get("attachments", 0)) + 1}
         repo.add_event(s, key, "attach", dossier_id=dossier.id, note=info["name"])
@@ -136,23 +139,82 @@ def attach_file(
 def answer_request(
     env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    """The owner answered a request for documents: back to the agency (needs_info -> submitted)."""
+    """The owner's file or words go to the open request for documents (issue 15.8). The dossier goes back
+    to the officer who asked (needs_info -> in_review, the claim kept) when everything asked has arrived
+    or the owner says they are done; until then the owner is told what is still missing."""
     dossier = repo.dossier_by_ref(s, data["ref"])
     if dossier is None or dossier.user_id != user.id or dossier.status != "needs_info":
         return
+    asked = requests.from_json(dossier.data.get("open_request")) or requests.new_request(
+        str(dossier.data.get("claimed_by") or ""), str(dossier.data.get("request") or "")
+    )
+    attached = results.get("attached")
+    note = str(data.get("note") or "")
+    said: list[str] = []
+    same: list[int] = []
+    if attached:
+        files = repo.dossier_attachments(s, dossier.id)
+        same = [n for n, a in enumerate(files, start=1) if a.sha256 == attached["sha256"]]
+    if len(same) > 1:  # the same content was sent before: said, and it covers nothing new
+        said.append(t("request.duplicate", lang, n=same[0]))
+        answered = requests.record_answer(asked, text=str(attached["name"]))
+    elif attached:
+        answered = requests.record_answer(asked, file_name=str(attached["name"]))
+    else:
+        answered = requests.record_answer(asked, text=note)
+    if answered.covered is not None:
+        item = answered.request.items[answered.covered - 1].text
+        said.append(t("request.covered", lang, n=answered.covered, item=item))
+    elif not answered.done:
+        said.append(t("request.kept", lang))
+    if not answered.done:
+        dossier.data = {**dossier.data, "open_request": requests.to_json(answered.request)}
+        repo.add_event(s, key, "answer_part", dossier_id=dossier.id, note=note)
+        missing = answered.request.missing
+        lines = "\n".join(f"{n}. {answered.request.items[n - 1].text}" for n in missing)
+        said.append(t("request.missing", lang, items=lines) if missing else t("request.say_done", lang))
+        results["request_progress"] = "\n".join(said)
+        return
     before = dossier.version
-    new_data = {k: v for k, v in dossier.data.items() if k != "request"}
+    officer = str(dossier.data.get("claimed_by") or answered.request.by or "")
+    closed = [*dossier.data.get("requests", []), {**requests.to_json(answered.request), "closed": True}]
+    new_data = {k: v for k, v in dossier.data.items() if k not in ("request", "open_request")}
+    new_data["requests"] = closed
     new_data["last_change"] = {"actor": key, "action": "answer"}
-    if repo.move_dossier(s, dossier.id, before, "submitted", new_data):
-        repo.add_event(
-            s,
-            key,
-            "answer",
-            dossier_id=dossier.id,
-            before={"status": "needs_info", "version": before},
-            after={"status": "submitted", "version": before + 1},
-            note=str(data.get("note") or ""),
-        )
+    if not repo.move_dossier(s, dossier.id, before, "in_review", new_data):
+        return
+    repo.add_event(
+        s,
+        key,
+        "answer",
+        dossier_id=dossier.id,
+        before={"status": "needs_info", "version": before},
+        after={"status": "in_review", "version": before + 1, "claimed_by": officer or None},
+        note=note,
+    )
+    missing = answered.request.missing
+    params = {"ref": dossier.ref, "items": requests.numbered(answered.request)}
+    notify_staff(
+        s,
+        officer,
+        {"key": "notify.answered_all" if not missing else "notify.answered_done", "params": params},
+        dedup_key=f"{dossier.ref}:answer:v{before + 1}",
+    )
+    said.append(t("request.complete", lang, ref=dossier.ref))
+    results["request_progress"] = "\n".join(said)
+
+
+def notify_staff(s: Session, user_key: str, payload: dict[str, Any], dedup_key: str) -> bool:
+    """A message to an officer, rendered in their language when delivered (it waits in the outbox if
+    they have not written to the bot yet)."""
+    channel, _, external_id = user_key.partition(":")
+    if not external_id:
+        return False
+    officer = repo.get_or_create_user(s, channel, external_id)
+    if officer.deleted_at is not None:
+        return False
+    repo.enqueue(s, officer, payload, dedup_key=dedup_key)
+    return True
 
 
 def export_my_data(
@@ -184,7 +246,11 @@ def withdraw(
     if dossier is None or dossier.user_id != user.id or dossier.status not in repo.OPEN_STATUSES:
         return
     before = dossier.status
-    new_data = {**dossier.data, "last_change": {"actor": key, "action": "withdraw"}}
+    new_data = {
+        **dossier.data,
+        "last_change": {"actor": key, "action": "withdraw"},
+        "withdrawn_on": env.today.isoformat(),
+    }
     if repo.move_dossier(s, dossier.id, dossier.version, "withdrawn", new_data):
         repo.add_event(
             s,
@@ -194,6 +260,16 @@ def withdraw(
             before={"status": before},
             after={"status": "withdrawn"},
         )
+        # the officer who has it is told; nobody has it yet: every officer of its agency
+        claimed = new_data.get("claimed_by")
+        officers = (
+            [str(claimed)]
+            if claimed
+            else [o.user_key for o in repo.list_officers(s) if o.agency_id == dossier.agency_id]
+        )
+        payload = {"key": "notify.withdrawn", "params": {"ref": dossier.ref, "status": before}}
+        for officer in officers:
+            notify_staff(s, officer, payload, dedup_key=f"{dossier.ref}:withdrawn:{officer}")
 
 
 # --- officers ---------------------------------------------------------------------------------------
@@ -208,8 +284,13 @@ def transition(
         return
     action, expected = str(data["action"]), int(data["version"])
     new_data = {**dossier.data, "last_change": {"actor": key, "action": action}}
+    if action == "claim":
+        new_data["claimed_by"] = key
     if action == "ask":
         new_data["request"] = data.get("note")
+        new_data["open_request"] = data.get("request") or requests.to_json(
+            requests.new_request(key, str(data.get("note") or ""))
+        )
     if action in ("approve", "reject"):
         new_data["decided_on"] = env.today.isoformat()
         new_data["decision_note"] = data.get("note")
@@ -266,6 +347,92 @@ def note(
     repo.add_event(s, key, "note", dossier_id=int(data["dossier_id"]), note=str(data["note"]))
 
 
+def audit_conflict(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    """An officer tried to decide a dossier they are recorded against (issue 13.10): refused, kept."""
+    repo.add_event(
+        s,
+        key,
+        "conflict",
+        dossier_id=int(data["dossier_id"]),
+        after={"action": data["action"], "reason": data["reason"], "who": data.get("who", key)},
+        note=f"{data['action']}: {data['reason']}",
+    )
+
+
+def reassign(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    """An admin gives a dossier to another officer; a submitted one is claimed for them (audited)."""
+    dossier = repo.dossier_by_ref(s, data["ref"])
+    if dossier is None:
+        return
+    expected, target = int(data["version"]), str(data["to"])
+    new_data = {**dossier.data, "claimed_by": target, "last_change": {"actor": key, "action": "reassign"}}
+    if not repo.move_dossier(s, dossier.id, expected, str(data["new_status"]), new_data):
+        last = repo.last_event(s, dossier.id)
+        results["outcome"] = t(
+            "officer.conflict", lang, ref=dossier.ref, actor=last.actor if last else "?", action="—"
+        )
+        return
+    repo.add_event(
+        s,
+        key,
+        "reassign",
+        dossier_id=dossier.id,
+        before={"status": data["status"], "claimed_by": data.get("from"), "version": expected},
+        after={"status": data["new_status"], "claimed_by": target, "version": expected + 1},
+        note=target,
+    )
+    payload = {"key": "notify.reassigned", "params": {"ref": dossier.ref, "by": key}}
+    notify_staff(s, target, payload, dedup_key=f"{dossier.ref}:reassign:v{expected + 1}")
+    previous = data.get("from")
+    if previous and previous != target:
+        payload = {"key": "notify.reassigned_away", "params": {"ref": dossier.ref, "to": target}}
+        notify_staff(s, str(previous), payload, dedup_key=f"{dossier.ref}:unassign:v{expected + 1}")
+    results["outcome"] = t("admin.reassigned", lang, ref=dossier.ref, user=target)
+
+
+def files(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    """The dossier's attachments as files, numbered as /dossier lists them (a repeated file once)."""
+    out: list[Document] = []
+    seen: set[str] = set()
+    for number, a in enumerate(repo.dossier_attachments(s, int(data["dossier_id"])), start=1):
+        if a.sha256 in seen:
+            continue
+        seen.add(a.sha256)
+        try:
+            content = Path(a.path).read_bytes()
+        except OSError:
+            continue
+        out.append(Document(f"{data['ref']}-{number}-{a.filename}", content, a.mime))
+    results["documents:files"] = out
+
+
+def assign(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    """The officer says which checklist item a file proves (audited, with the value before)."""
+    dossier = s.get(Dossier, int(data["dossier_id"]))
+    if dossier is None:
+        return
+    proves = dict(dossier.data.get("evidence_files") or {})
+    proves[str(data["attachment_id"])] = data["evidence_id"]
+    dossier.data = {**dossier.data, "evidence_files": proves}
+    repo.add_event(
+        s,
+        key,
+        "assign",
+        dossier_id=dossier.id,
+        before={"file": data["number"], "evidence": data.get("before")},
+        after={"file": data["number"], "evidence": data["evidence_id"]},
+        note=f"#{data['number']} → {data['evidence_id']}",
+    )
+
+
 def audit_refused(
     env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
@@ -308,28 +475,76 @@ def chart(
 ) -> None:
     series = {t(f"status.{k}", lang): int(v) for k, v in dict(data["series"]).items()}
     title = t(str(data["title_key"]), lang, year=data["year"])
-    results["documents:chart"] = [
-        Document(f"smebot-stats-{data['year']}.png", stats_png(title, series, lang), "image/png")
-    ]
+    png = stats_png(title, series, lang, xlabel=t("officer.chart_axis", lang))
+    results["documents:chart"] = [Document(f"smebot-stats-{data['year']}.png", png, "image/png")]
+
+
+def status_at(d: Dossier, on: dt.date) -> str | None:
+    """A dossier's status on a date, from the dates it keeps: None if filed later; a decision or a
+    withdrawal dated later does not count yet (the dossier was still under review then)."""
+    filed = d.data.get("filed_on")
+    if filed and dt.date.fromisoformat(filed) > on:
+        return None
+    decided = d.status in ("approved", "rejected")
+    moved_on = d.data.get("decided_on") if decided else d.data.get("withdrawn_on")
+    if moved_on and dt.date.fromisoformat(moved_on) > on:
+        return "in_review"
+    return d.status
 
 
 def export(
     env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    year = int(data["year"])
+    year, on = int(data["year"]), env.today
     _, agency = env.staff.role(s, key)
     dossiers = [d for d in repo.agency_dossiers(s, agency.id if agency else None) if d.year == year]
-    approved = [
-        export_item(i, i.approved_vnd or 0) for d in dossiers if d.status == "approved" for i in d.items
-    ]
-    submitted = [
-        export_item(i, i.state_vnd) for d in dossiers if d.status in repo.OPEN_STATUSES for i in d.items
-    ]
+    at_date = [(d, status_at(d, on)) for d in dossiers]
+    counted = [(d, st) for d, st in at_date if st is not None]
+    approved_d = [d for d, st in counted if st == "approved"]
+    open_d = [d for d, st in counted if st in repo.OPEN_STATUSES]
+    approved = [export_item(i, i.approved_vnd or 0) for d in approved_d for i in d.items]
+    submitted = [export_item(i, i.state_vnd) for d in open_d for i in d.items]
     agency_name = agency.name(lang) if agency else t("doc.all_agencies", lang)
-    workbook = documents.plan_xlsx(
-        env.catalogue, approved, submitted, agency=agency_name, year=year, lang=lang
+    date = on.strftime("%d/%m/%Y")
+    scopes = (
+        t("export.scope_approved", lang, date=date, count=len(approved_d)),
+        t("export.scope_submitted", lang, date=date, count=len(open_d)),
     )
-    rows = [csv_row(d, env) for d in dossiers]
+    programmes = sorted(agency.programmes) if agency else []
+    if agency is not None and documents.NATIONAL not in agency.programmes:
+        workbook = documents.programme_plan_xlsx(
+            env.catalogue,
+            programmes,
+            approved,
+            submitted,
+            agency=agency_name,
+            year=year,
+            scopes=scopes,
+            lang=lang,
+        )
+        known = env.catalogue.programmes
+        titles = [known[p].title.get(lang) for p in programmes if p in known]
+        layout = t("export.layout_programme", lang, programmes="; ".join(titles))
+    else:
+        workbook = documents.plan_xlsx(
+            env.catalogue, approved, submitted, agency=agency_name, year=year, lang=lang, scopes=scopes
+        )
+        layout = t("export.layout_annex4", lang)
+    sheet_of = {st: t("doc.plan.sheet_submitted", lang) for st in repo.OPEN_STATUSES}
+    sheet_of["approved"] = t("doc.plan.sheet_approved", lang)
+    rows = [{**csv_row(d, env), "status": st or "", "sheet": sheet_of.get(st or "", "")} for d, st in at_date]
+    closed = len(counted) - len(approved_d) - len(open_d)
+    results["export_summary"] = t(
+        "export.summary",
+        lang,
+        year=year,
+        date=date,
+        count=len(counted),
+        approved=len(approved_d),
+        open=len(open_d),
+        closed=closed,
+        layout=layout,
+    )
     results["documents:export"] = [
         Document(f"smebot-ke-hoach-{year}.xlsx", workbook, XLSX),
         Document(f"smebot-ho-so-{year}.csv", documents.dossiers_csv(rows), "text/csv"),
@@ -452,6 +667,10 @@ EFFECTS: dict[str, EffectFn] = {
     "transition": transition,
     "note": note,
     "audit_refused": audit_refused,
+    "audit_conflict": audit_conflict,
+    "reassign": reassign,
+    "files": files,
+    "assign": assign,
     "officer_add": officer_add,
     "officer_remove": officer_remove,
     "dossier_document": dossier_document_effect,

@@ -38,6 +38,7 @@ from conversations.engine import Input, State
 from conversations.engine import Outcome as EngineOutcome
 from conversations.messages import Effect, Reply, render, render_line
 from conversations.officer import handler as officer
+from conversations.officer import workbench
 from conversations.owner.handler import handle as owner_handle
 from conversations.owner.handler import resume
 from locales import t
@@ -247,6 +248,15 @@ class Service:
                 outcome = EngineOutcome(state, staff_outcome.replies, staff_outcome.effects)
             else:  # the same answer as a typo, and an audit row of the attempt
                 refused = (Effect("audit_refused", {"command": inp.text.strip()[:200]}),)
+        elif workbench.concerns(
+            command[0] if command else None,
+            user.consent_at is not None and user.deleted_at is None,
+            state.pending,
+        ):
+            role, agency = self.staff.role(s, key)  # officers and admins: their workbench, no consent screen
+            if role != "owner":
+                octx = officer_context(s, self.staff, self.catalogue, self.today(), key, role, agency)
+                state, outcome = workbench.route(state, inp, octx)
         if outcome is None:
             ctx = self.context(s, user, enterprise, n_dossiers)
             outcome = owner_handle(state, inp, ctx)

@@ -11,9 +11,17 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from bot.store import repo
-from bot.store.models import Dossier
+from bot.store.models import Attachment, Dossier
+from conversations.officer import request as requests
 from conversations.officer.agencies import Agency, load_agencies
-from conversations.officer.context import DossierRecord, HistoryEntry, ItemRecord, OfficerContext
+from conversations.officer.context import (
+    DossierRecord,
+    FileRecord,
+    HistoryEntry,
+    Interest,
+    ItemRecord,
+    OfficerContext,
+)
 from rules.catalogue import Catalogue
 from rules.deadline import Calendar
 
@@ -41,7 +49,9 @@ class Staff:
         return "owner", None
 
 
-def record(d: Dossier, history: list[HistoryEntry] | None = None) -> DossierRecord:
+def record(
+    d: Dossier, history: list[HistoryEntry] | None = None, files: tuple[FileRecord, ...] = ()
+) -> DossierRecord:
     data = d.data
     profile = data.get("profile", {})
     filed = data.get("filed_on")
@@ -58,6 +68,9 @@ def record(d: Dossier, history: list[HistoryEntry] | None = None) -> DossierReco
             approved_vnd=i.approved_vnd,
             basis_vi=i.data.get("basis_vi", ""),
             basis_en=i.data.get("basis_en", ""),
+            unit_cost_vnd=i.data.get("unit_cost_vnd"),
+            consultant_code=i.data.get("consultant_code"),
+            quote=bool(i.data.get("quote")),
         )
         for i in d.items
     )
@@ -82,7 +95,35 @@ def record(d: Dossier, history: list[HistoryEntry] | None = None) -> DossierReco
         size_summary={"vi": data.get("size_summary_vi", ""), "en": data.get("size_summary_en", "")},
         history=tuple(history or ()),
         last_change=_last_change(data.get("last_change")),
+        owner_id=d.user_id,
+        claimed_by=data.get("claimed_by"),
+        profile=dict(profile),
+        size_reason={"vi": data.get("size_reason_vi", ""), "en": data.get("size_reason_en", "")},
+        files=files,
+        request=requests.from_json(data.get("open_request")),
     )
+
+
+def file_records(d: Dossier, attachments: list[Attachment]) -> tuple[FileRecord, ...]:
+    """The dossier's files numbered #1, #2... as received; the same content twice points to the first."""
+    proves: dict[str, str] = dict(d.data.get("evidence_files") or {})
+    first: dict[str, int] = {}
+    out = []
+    for number, a in enumerate(attachments, start=1):
+        out.append(
+            FileRecord(
+                number=number,
+                attachment_id=a.id,
+                name=a.filename,
+                mime=a.mime,
+                size_bytes=a.size_bytes,
+                sha256=a.sha256,
+                evidence_id=proves.get(str(a.id)),
+                duplicate_of=first.get(a.sha256),
+            )
+        )
+        first.setdefault(a.sha256, number)
+    return tuple(out)
 
 
 def _last_change(value: object) -> tuple[str, str] | None:
@@ -106,9 +147,16 @@ def officer_context(
     with_history_of: str | None = None,
 ) -> OfficerContext:
     dossiers = repo.agency_dossiers(s, agency.id if agency else None)
-    wanted = (with_history_of or "").strip().upper()
-    records = tuple(record(d, history(s, d.id) if d.ref == wanted else None) for d in dossiers)
+    wanted = (with_history_of or "").strip().split(" ")[0].upper()
+    records = tuple(
+        record(d, history(s, d.id), file_records(d, repo.dossier_attachments(s, d.id)))
+        if d.ref == wanted
+        else record(d)
+        for d in dossiers
+    )
     officers = tuple((o.user_key, o.agency_id) for o in repo.list_officers(s)) if role == "admin" else ()
+    keys = {actor, *(key for key, _ in officers)}
+    interests = {key: interest(s, key) for key in keys}
     return OfficerContext(
         actor=actor,
         role=role,
@@ -119,4 +167,11 @@ def officer_context(
         agency=agency,
         dossiers=records,
         officers=officers,
+        interests=interests,
     )
+
+
+def interest(s: Session, user_key: str) -> Interest:
+    """What a staff member is recorded against: their user, and the tax codes of their firm and dossiers."""
+    user_id, tax_codes = repo.interests_of(s, user_key)
+    return Interest(user_id, frozenset(tax_codes))

@@ -696,6 +696,30 @@ def last_event(s: Session, dossier_id: int) -> Event | None:
     return s.scalar(select(Event).where(Event.dossier_id == dossier_id).order_by(Event.id.desc()).limit(1))
 
 
+def dossier_attachments(s: Session, dossier_id: int) -> list[Attachment]:
+    """A dossier's files in the order they arrived (the officer's #1, #2...)."""
+    stmt = select(Attachment).where(Attachment.dossier_id == dossier_id).order_by(Attachment.id)
+    return list(s.scalars(stmt))
+
+
+def user_by_key(s: Session, key: str) -> User | None:
+    """The user behind a channel-qualified key ("telegram:12345"), if they ever wrote to the bot."""
+    channel, _, external_id = key.partition(":")
+    return _user_by_identity(s, channel, external_id) if external_id else None
+
+
+def interests_of(s: Session, key: str) -> tuple[int | None, set[str]]:
+    """A staff member's user id and the tax codes they are recorded against: their saved firm's and
+    those of every dossier they filed (a conflict of interest for the dossiers of those firms)."""
+    user = user_by_key(s, key)
+    if user is None:
+        return None, set()
+    codes = set(s.scalars(select(Enterprise.tax_code).where(Enterprise.user_id == user.id)))
+    for data in s.scalars(select(Dossier.data).where(Dossier.user_id == user.id)):
+        codes.add(str((data or {}).get("profile", {}).get("tax_code") or ""))
+    return user.id, {code for code in codes if code}
+
+
 def pending_for_user(s: Session, user_id: int) -> list[Outbox]:
     stmt = select(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending").order_by(Outbox.id)
     return list(s.scalars(stmt))

@@ -25,6 +25,9 @@ class ItemRecord:
     approved_vnd: int | None
     basis_vi: str
     basis_en: str
+    unit_cost_vnd: int | None = None
+    consultant_code: str | None = None
+    quote: bool = False
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_vi
@@ -39,6 +42,47 @@ class HistoryEntry:
     actor: str
     action: str
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """An attachment of a dossier as the officer sees it: numbered #1, #2... in the order received."""
+
+    number: int
+    attachment_id: int
+    name: str
+    mime: str
+    size_bytes: int
+    sha256: str
+    evidence_id: str | None = None  # the checklist item it proves, once the officer assigned it
+    duplicate_of: int | None = None  # the number of an earlier file with the same content
+
+
+@dataclass(frozen=True)
+class RequestItem:
+    text: str
+    answer: str | None = None  # what covered it: a file name or the owner's words
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """The open request for documents: what the officer asked, item by item, and what came back."""
+
+    by: str
+    items: tuple[RequestItem, ...]
+    messages: tuple[str, ...] = ()  # the owner's other words while it was open
+
+    @property
+    def missing(self) -> tuple[int, ...]:
+        return tuple(n for n, item in enumerate(self.items, start=1) if item.answer is None)
+
+
+@dataclass(frozen=True)
+class Interest:
+    """What an officer is recorded against: their own user id and the tax codes of their firms."""
+
+    user_id: int | None = None
+    tax_codes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -63,6 +107,12 @@ class DossierRecord:
     size_summary: Mapping[str, str] = field(default_factory=dict)  # lang -> text
     history: tuple[HistoryEntry, ...] = ()
     last_change: tuple[str, str] | None = None  # (actor, action) of the latest status move
+    owner_id: int | None = None  # the user who filed it
+    claimed_by: str | None = None  # the officer who claimed it (keeps it through a request for documents)
+    profile: Mapping[str, object] = field(default_factory=dict)  # the declaration as filed
+    size_reason: Mapping[str, str] = field(default_factory=dict)  # lang -> text
+    files: tuple[FileRecord, ...] = ()  # only for the dossier a command names
+    request: RequestRecord | None = None
 
     @property
     def priority(self) -> bool:
@@ -85,6 +135,21 @@ class OfficerContext:
     agency: Agency | None = None  # None for an admin: every agency
     dossiers: tuple[DossierRecord, ...] = ()
     officers: tuple[tuple[str, str], ...] = ()  # (user key, agency id)
+    interests: Mapping[str, Interest] = field(
+        default_factory=dict
+    )  # user key -> what they are recorded against
+
+    def conflict(self, d: DossierRecord, who: str | None = None) -> str | None:
+        """Why ``who`` (the actor by default) may not decide ``d``: "own" (they filed it), "firm" (a
+        firm they are recorded against, same tax code), or None."""
+        interest = self.interests.get(who or self.actor)
+        if interest is None:
+            return None
+        if interest.user_id is not None and d.owner_id == interest.user_id:
+            return "own"
+        if d.tax_code and d.tax_code in interest.tax_codes:
+            return "firm"
+        return None
 
     def find(self, ref: str) -> DossierRecord | None:
         wanted = ref.strip().upper()

@@ -138,7 +138,7 @@ def on_file(state: State, inp: Input, ctx: Context) -> Outcome:
     )
     if target is not None and target.status == "needs_info":
         effects.append(Effect("answer_request", {"ref": target.ref, "note": inp.file.name}))
-        lead = say("answer.sent", ref=target.ref)
+        lead = say("answer.sent", ref=target.ref, progress=Result("request_progress"))
     outcome = resume(state, ctx, lead)
     return Outcome(outcome.state, outcome.replies, tuple(effects))
 
@@ -151,7 +151,8 @@ def on_answer_text(state: State, inp: Input, ctx: Context) -> Outcome | None:
     if match_choice(tuple(Choice(k, say(f"menu.{k}")) for k in MENU), inp, state.lang) is not None:
         return None
     effect = Effect("answer_request", {"ref": asked.ref, "note": inp.text.strip()})
-    return Outcome(state, (menu_reply(say("answer.sent", ref=asked.ref)),), (effect,))
+    lead = say("answer.sent", ref=asked.ref, progress=Result("request_progress"))
+    return Outcome(state, (menu_reply(lead),), (effect,))
 
 
 def on_command(state: State, name: str, arg: str, ctx: Context) -> Outcome | None:
