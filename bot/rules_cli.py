@@ -13,9 +13,10 @@ from typing import Any
 
 from locales import t
 from rules import explain
-from rules.catalogue import Catalogue, Flag, Item, default_catalogue
-from rules.estimate import Estimate, Profile, estimate, refusal
-from rules.money import MoneyError, parse_vnd
+from rules.catalogue import AmbiguousReference, Catalogue, DateKey, EntityType, Flag, Item, default_catalogue
+from rules.dates import DateError, parse_date
+from rules.estimate import NOTHING_USED, Estimate, Profile, Request, Used, estimate_all, refusal
+from rules.money import MoneyError, format_vnd, parse_vnd
 from rules.size import Declaration, Sector, Size, SizeResult, classify, many_female_workers
 from rules.text import fold
 
@@ -75,6 +76,20 @@ def count_arg(name: str, lang: str) -> Any:
     return parse
 
 
+def date_arg(name: str, text: str, lang: str) -> dt.date:
+    try:
+        return parse_date(text)
+    except DateError as exc:
+        raise UsageError(f"{name}: {t(f'dates.error.{exc.code}', lang)}") from exc
+
+
+DATE_OPTIONS: dict[str, DateKey] = {
+    "first_registration": DateKey.first_registration,
+    "lease_signed": DateKey.lease_signed,
+    "ecommerce_account": DateKey.ecommerce_account,
+}
+
+
 def sector_arg(text: str, lang: str) -> Sector:
     sector = SECTOR_ALIASES.get(fold(text))
     if sector is None:
@@ -99,6 +114,12 @@ def add_profile_options(parser: argparse.ArgumentParser, size_option: bool) -> N
     parser.add_argument("--startup", action="store_true")
     parser.add_argument("--cluster", action="store_true")
     parser.add_argument("--value-chain", action="store_true")
+    parser.add_argument(
+        "--entity", choices=[e.value for e in EntityType], default=EntityType.enterprise.value
+    )
+    parser.add_argument("--first-registration", help="date of first enterprise registration (L04 Art. 17.1)")
+    parser.add_argument("--lease-signed", help="date the incubator lease was signed (ND80 Art. 22.1.b)")
+    parser.add_argument("--ecommerce-account", help="date the e-commerce account was registered")
 
 
 def declaration_from(args: argparse.Namespace, lang: str) -> Declaration | None:
@@ -138,11 +159,17 @@ def profile_from(
 ) -> tuple[Profile | None, SizeResult | None]:
     decl = declaration_from(args, lang)
     flags = flags_from(args, decl)
+    entity = EntityType(getattr(args, "entity", EntityType.enterprise.value))
+    dates = {
+        key: date_arg("--" + option.replace("_", "-"), getattr(args, option), lang)
+        for option, key in DATE_OPTIONS.items()
+        if getattr(args, option, None)
+    }
     if decl is not None:
         result = classify(decl)
-        return Profile.of(result, flags), result
+        return Profile.of(result, flags, entity, dates), result
     if getattr(args, "size", None):
-        return Profile((Size(args.size),), flags), None
+        return Profile((Size(args.size),), flags, entity, tuple(sorted(dates.items()))), None
     if required:
         raise UsageError(t("cli.error.profile", lang))
     return None, None
@@ -191,12 +218,15 @@ def estimate_json(est: Estimate, catalogue: Catalogue, lang: str) -> dict[str, A
         "quantity": est.quantity,
         "supported_quantity": amount.supported_units if amount else 0,
         "total_cost_vnd": est.cost_vnd * est.quantity,
-        "used_vnd": est.used_vnd,
+        "used_vnd": est.used.vnd,
+        "used_units": est.used.units,
+        "content": est.item.content,
+        "levels": est.levels,
         "state_vnd": est.state_vnd,
         "enterprise_vnd": est.enterprise_vnd,
         "limited_by": amount.limited_by if amount else None,
         "basis": est.item.basis.cite(lang),
-        "reason": " ".join(explain.estimate_lines(est, lang)),
+        "reason": " ".join(explain.estimate_lines(est, lang) + explain.context_lines(est, catalogue, lang)),
         "unconfirmed_better": est.unconfirmed_better.id if est.unconfirmed_better else None,
         "indicative": True,
     }
@@ -217,6 +247,8 @@ def item_json(item: Item, catalogue: Catalogue, lang: str) -> dict[str, Any]:
         "sizes": [s.value for s in item.sizes],
         "requires": [[f.value for f in c.any_of] for c in item.requires],
         "basis": item.basis.cite(lang),
+        "content": item.content,
+        "planned": item.planned,
         "unconfirmed": item.unconfirmed,
     }
 
@@ -242,25 +274,91 @@ def run_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def split_units(text: str) -> tuple[str, int]:
+    """ "12trx3" -> ("12tr", 3); "12tr" -> ("12tr", 1)."""
+    head, sep, tail = text.strip().lower().rpartition("x")
+    if sep and tail.strip().isdigit() and head.strip():
+        return head.strip(), int(tail)
+    return text, 1
+
+
+def rows_for(catalogue: Catalogue, ref: str, lang: str) -> tuple[Item, ...]:
+    """The rows a reference names, all levels of one content (ND80 Art. 4.2), or a usage error."""
+    try:
+        rows = catalogue.resolve(ref)
+    except AmbiguousReference as exc:
+        listed = ", ".join(f"{r.code} ({r.title.get(lang)})" for r in exc.rows)
+        raise UsageError(t("cli.error.ambiguous", lang, ref=ref, rows=listed)) from exc
+    if not rows:
+        raise UsageError(t("cli.error.item", lang, value=ref))
+    return rows
+
+
+def requests_from(args: argparse.Namespace, catalogue: Catalogue, lang: str) -> tuple[list[Request], bool]:
+    """The requests of the command line and whether they were given in the ITEM=COST form."""
+    pairs = [ref for ref in args.item if "=" in ref]
+    if not pairs:
+        if len(args.item) != 1 or args.cost is None:
+            raise UsageError(t("cli.error.item_cost", lang, value=" ".join(args.item)))
+        quantity = count_arg("--quantity", lang)(args.quantity) if args.quantity else 1
+        if quantity < 1:
+            raise UsageError(f"--quantity: {args.quantity} (>= 1)")
+        cost = money_arg("--cost", lang)(args.cost)
+        return [Request(rows_for(catalogue, args.item[0], lang), cost, quantity)], False
+    if len(pairs) != len(args.item) or args.cost is not None:
+        raise UsageError(t("cli.error.item_cost", lang, value=" ".join(args.item)))
+    requests = []
+    for pair in pairs:
+        ref, _, value = pair.partition("=")
+        money, quantity = split_units(value)
+        if quantity < 1:
+            raise UsageError(t("cli.error.item_cost", lang, value=pair))
+        requests.append(
+            Request(rows_for(catalogue, ref.strip(), lang), money_arg("--item", lang)(money), quantity)
+        )
+    return requests, True
+
+
+def used_from(
+    args: argparse.Namespace, catalogue: Catalogue, requests: list[Request], lang: str
+) -> dict[str, Used]:
+    """--used MONEY[xN] (the one item's content) or --used ITEM=MONEY[xN], repeated."""
+    used: dict[str, Used] = {}
+    for value in args.used or []:
+        if "=" in value:
+            ref, _, amount = value.partition("=")
+            content = rows_for(catalogue, ref.strip(), lang)[0].content
+        else:
+            if len({r.content for r in requests}) != 1:
+                raise UsageError(t("cli.error.item_cost", lang, value=value))
+            content, amount = requests[0].content, value
+        money, units = split_units(amount)
+        units = units if "x" in amount.lower() else 0
+        used[content] = used.get(content, NOTHING_USED) + Used(money_arg("--used", lang)(money), units)
+    return used
+
+
 def run_estimate(args: argparse.Namespace) -> int:
     lang = args.lang
     catalogue = default_catalogue()
-    cost = money_arg("--cost", lang)(args.cost)
-    quantity = count_arg("--quantity", lang)(args.quantity) if args.quantity else 1
-    if quantity < 1:
-        raise UsageError(f"--quantity: {args.quantity} (>= 1)")
-    used = money_arg("--used", lang)(args.used) if args.used else 0
-    rows = catalogue.find(args.item)
-    if not rows:
-        raise UsageError(t("cli.error.item", lang, value=args.item))
+    requests, many = requests_from(args, catalogue, lang)
+    used = used_from(args, catalogue, requests, lang)
     profile, _ = profile_from(args, lang, required=True)
     assert profile is not None
-    est = estimate(rows, profile, cost, quantity, used, on_date(args.year))
+    ests = estimate_all(requests, profile, used, on_date(args.year))
     if args.json:
-        print(json.dumps(estimate_json(est, catalogue, lang), ensure_ascii=False))
+        if many:
+            entries = [estimate_json(e, catalogue, lang) for e in ests]
+            out: Any = {"items": entries, "total_vnd": sum(e.state_vnd for e in ests)}
+        else:
+            out = estimate_json(ests[0], catalogue, lang)
+        print(json.dumps(out, ensure_ascii=False))
         return 0
-    for line in explain.estimate_lines(est, lang):
-        print(line)
+    for est in ests:
+        for line in explain.estimate_lines(est, lang) + explain.context_lines(est, catalogue, lang):
+            print(line)
+    if many:
+        print(t("cli.total", lang, total=format_vnd(sum(e.state_vnd for e in ests), lang)))
     print(t("estimate.indicative", lang))
     return 0
 
@@ -279,7 +377,8 @@ def run_items(args: argparse.Namespace) -> int:
         for prog_id, prog in catalogue.programmes.items()
         if args.programme in (None, prog_id)
         for item in prog.items
-        if item.for_firms and (refusal(item, profile, day) is None if profile else item.valid_on(day))
+        if item.for_firms
+        and (refusal(item, profile, day, assume_dates=True) is None if profile else item.valid_on(day))
     ]
     if args.json:
         print(json.dumps({"items": [item_json(i, catalogue, lang) for i in items]}, ensure_ascii=False))
@@ -299,11 +398,13 @@ def add_rules_commands(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_classify)
 
-    p = sub.add_parser("estimate", help="indicative state support for one item")
-    p.add_argument("--item", required=True)
-    p.add_argument("--cost", required=True)
+    p = sub.add_parser("estimate", help="indicative state support for one item or several of one firm")
+    p.add_argument(
+        "--item", required=True, action="append", help="ITEM (with --cost) or ITEM=COST[xN], repeated"
+    )
+    p.add_argument("--cost")
     p.add_argument("--quantity")
-    p.add_argument("--used")
+    p.add_argument("--used", action="append", help="MONEY[xN] or ITEM=MONEY[xN]: received this year")
     p.add_argument("--year", type=int)
     add_profile_options(p, size_option=True)
     p.add_argument("--json", action="store_true")

@@ -9,10 +9,11 @@ other (an in-process lock plus a row lock in the database); different users' run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ from conversations.owner.handler import handle as owner_handle
 from conversations.owner.handler import resume
 from locales import t
 from rules.catalogue import Catalogue
+from rules.usage import used_this_year
 
 log = logging.getLogger("smebot.service")
 
@@ -78,6 +80,7 @@ class Outcome:
     duplicate: bool = False  # the update was handled before: nothing done, nothing to send
     queued: list[Queued] = field(default_factory=list)  # the replies, as queued for a pushed channel
     notified: bool = False  # messages were queued for other users too (officer decisions)
+    remove: tuple[str, ...] = ()  # files to delete once the transaction is committed (an erasure's)
 
 
 class Service:
@@ -105,25 +108,38 @@ class Service:
         # Where documents are rendered: None is a thread; the Telegram bot passes a process pool, so a
         # DOCX (about 50 ms of CPU) never competes with the event loop for the GIL.
         self.renderer = renderer
-        self._locks: dict[str, asyncio.Lock] = {}
+        # one lock per user with a message in hand (and how many wait for it): gone when nobody does
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
-    def _lock(self, key: str) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        return lock
+    @contextlib.asynccontextmanager
+    async def _serial(self, key: str) -> AsyncIterator[None]:
+        """One user's messages one after the other, in this process."""
+        lock, holders = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        holders[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            holders[0] -= 1
+            if not holders[0]:
+                del self._locks[key]
 
     async def handle(
         self, channel: str, external_id: str, inp: Input, update: tuple[str, str] | None = None
     ) -> Outcome:
         """One message. With ``update`` (source, update id) it is handled at most once."""
         key = repo.user_key(channel, external_id)
-        async with self._lock(key):
+        async with self._serial(key):
             try:
-                return await self.db.run(self.step, channel, external_id, key, inp, update)
-            except Exception:
-                log.exception("error handling update %s of %s", update, key)
+                outcome = await self.db.run(self.step, channel, external_id, key, inp, update)
+            except Exception as error:
+                # by type and ids: an exception's message may quote what the user typed
+                log.error(
+                    "error handling update %s of %s: %s", update, key, type(error).__name__, exc_info=True
+                )
                 return await self._apologise(channel, external_id, update)
+        remove_files(outcome.remove)
+        return outcome
 
     def step(
         self, s: Session, channel: str, external_id: str, key: str, inp: Input, update: tuple[str, str] | None
@@ -138,7 +154,8 @@ class Service:
         if notes:
             rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *notes])))
         queued = self.finish(s, user, rendered, update)
-        return Outcome(rendered, lang, queued=queued, notified=bool(results.get("notified")))
+        notified = bool(results.get("notified"))
+        return Outcome(rendered, lang, queued=queued, notified=notified, remove=results.get("_remove", ()))
 
     async def notice(
         self,
@@ -173,7 +190,7 @@ class Service:
         )
         queued = []
         for i, reply in enumerate(replies):
-            payload = self.reply_payload(reply)
+            payload = self.reply_payload(reply, f"{tag}:{i}")
             outbox_id = repo.enqueue(s, user, payload, dedup_key=f"reply:{tag}:{i}")
             if outbox_id is not None:
                 queued.append(Queued(outbox_id, user.id, user.external_id, payload))
@@ -203,20 +220,22 @@ class Service:
                 )
         return out
 
-    def reply_payload(self, reply: Rendered) -> dict[str, Any]:
+    def reply_payload(self, reply: Rendered, tag: str = "") -> dict[str, Any]:
+        """A reply as the outbox keeps it. A document made for it (a /mydata export, a chart, a plan) is
+        spooled to a file of its own (``spool``), which the sender deletes once it is delivered."""
         documents: list[dict[str, Any]] = []
         for document in reply.documents:
             if isinstance(document, DossierDocuments):  # rendered by the sender, after the commit
                 documents.append({"dossier": document.ref, "lang": document.lang})
                 continue
-            path = (
-                self.documents_dir
-                / f"{hashlib.sha256(document.content).hexdigest()[:16]}-{document.filename}"
-            )
+            digest = hashlib.sha256(tag.encode() + document.content).hexdigest()[:16]
+            path = self.documents_dir / f"{digest}-{document.filename}"
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists():
                 path.write_bytes(document.content)
-            documents.append({"path": str(path), "filename": document.filename, "mime": document.mime})
+            documents.append(
+                {"path": str(path), "filename": document.filename, "mime": document.mime, "spool": True}
+            )
         return {
             "kind": "reply",
             "text": reply.text,
@@ -309,14 +328,16 @@ class Service:
         today = self.today()
         dossiers = repo.dossiers_of(s, user.id) if n_dossiers else []
         open_ids = {i.item_id for d in dossiers if d.status in repo.OPEN_STATUSES for i in d.items}
-        used = used_this_year(dossiers, today.year)
+        tax_code = enterprise.tax_code if enterprise else None
+        received = repo.received_this_year(s, user.id, tax_code, today.year) if n_dossiers or tax_code else []
+        used = used_this_year(received, today.year, self.catalogue)
         return Context(
             today=today,
             catalogue=self.catalogue,
             consented=user.consent_at is not None and user.deleted_at is None,
             saved_profile=dict(enterprise.profile) if enterprise and enterprise.profile else None,
             open_item_ids=frozenset(open_ids),
-            used_vnd=used,
+            used=used,
             dossiers=tuple(dossier_view(d) for d in dossiers),
             agencies=tuple(self.staff.agencies.values()),
         )
@@ -336,15 +357,19 @@ class Service:
         return Rendered(render(reply, lang, results), buttons, documents)
 
 
-def used_this_year(dossiers: list[Dossier], year: int) -> dict[str, int]:
-    """What the firm already received this year per item (TT06 Art. 3.5), from approved dossiers."""
-    used: dict[str, int] = {}
-    for d in dossiers:
-        if d.status == "approved" and d.year == year:
-            for item in d.items:
-                if item.approved_vnd is not None:
-                    used[item.item_id] = used.get(item.item_id, 0) + item.approved_vnd
-    return used
+def delivered(document: Mapping[str, Any]) -> None:
+    """A document of an outbox message was delivered: its spool file is not needed any more (a /mydata
+    export holds everything about a person, an officer's plan every firm's tax code)."""
+    if document.get("spool") and document.get("path"):
+        remove_files((str(document["path"]),))
+
+
+def remove_files(paths: Iterable[str]) -> None:
+    for path in paths:
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError as error:  # the rows are gone; a file left behind is logged, by path (no content)
+            log.warning("could not delete %s: %s", path, type(error).__name__)
 
 
 def dossier_view(d: Dossier) -> DossierView:

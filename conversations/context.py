@@ -9,6 +9,7 @@ from typing import Any
 
 from conversations.officer.agencies import Agency
 from rules.catalogue import Catalogue
+from rules.estimate import Used
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Context:
     consented: bool = False
     saved_profile: Mapping[str, Any] | None = None  # the answers of the last filed or confirmed profile
     open_item_ids: frozenset[str] = frozenset()
-    used_vnd: Mapping[str, int] = field(default_factory=dict)  # item id -> received this year
+    used: Mapping[str, Used] = field(default_factory=dict)  # content id -> received this year, by the firm
     dossiers: tuple[DossierView, ...] = ()
     unlinked_attachments: int = 0
     agencies: tuple[Agency, ...] = ()  # where a filed dossier goes (routing by programme and place)

@@ -80,6 +80,42 @@ class Flag(StrEnum):
     rural_industry = "rural_industry"
 
 
+class DateKey(StrEnum):
+    """Dates a time limit counts from; asked only where an item the owner may get depends on one."""
+
+    first_registration = "first_registration"  # first enterprise registration (L04 Art. 17.1; TT06 Art. 12)
+    lease_signed = "lease_signed"  # the incubator / co-working lease (ND80 Art. 22.1.b)
+    ecommerce_account = (
+        "ecommerce_account"  # the e-commerce account's registration (ND80 Art. 22.6.c, 25.3.d)
+    )
+
+
+class Procedure(StrEnum):
+    request = "request"  # ND80 Art. 32.3: the agency answers the firm's request within 14 working days
+    plan = "plan"  # ND80 Art. 32.2: the agency follows its approved plan and budget
+
+
+class TimeLimit(BaseModel):
+    """Support only within ``years`` of a date of the firm's (boundaries inclusive: "không quá")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    years: int = Field(ge=1)
+    since: DateKey
+    basis: Basis
+
+
+class Content(BaseModel):
+    """A support content: what rows fund. Rows of one content are levels of it (ND80 Art. 4.2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: Text
+    basis: tuple[Basis, ...] = Field(min_length=1)
+    procedure: Procedure
+    consulting: bool = False  # TT06 Art. 3.9: only through a consultant of the network
+    reading: Text | None = None  # where joining rows of different articles is our (unconfirmed) reading
+
+
 class AnyOf(BaseModel):
     """The firm must have at least one of these flags."""
 
@@ -104,7 +140,10 @@ class Item(BaseModel):
     cap_unit: CapUnit
     max_units: int | None = Field(default=None, ge=1)  # max trainees / months / courses per year
     yearly_cap_vnd: int | None = Field(default=None, ge=0)  # per firm per year over all units
-    max_years: int | None = Field(default=None, ge=1)  # e.g. space rental at most 3 years
+    content: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")  # the support content it funds (contents.yaml)
+    time_limits: tuple[TimeLimit, ...] = ()  # e.g. space rental at most 3 years from the lease
+    planned: bool = False  # cap_vnd is a plan's planned amount per beneficiary, not a legal cap (seed 003)
+    norm: Basis | None = None  # no cap in the row: the cost is paid by these spending norms
     for_firms: bool = True  # False: an agency-side cost (consultant network), never offered to owners
     sizes: tuple[Size, ...] = (Size.micro, Size.small, Size.medium)  # applies to enterprises only
     entity_types: tuple[EntityType, ...] = (EntityType.enterprise,)
@@ -132,6 +171,8 @@ class Item(BaseModel):
             raise ValueError("valid_to is before valid_from")
         if self.unconfirmed and self.note is None:
             raise ValueError("an unconfirmed item must say why in its note")
+        if self.planned and (self.cap_vnd is None or self.rate_percent is not None):
+            raise ValueError("a planned amount is a cap_vnd with no rate_percent")
         return self
 
     @property
@@ -150,6 +191,17 @@ class Region(BaseModel):
     commune: str | None = None
 
 
+class Target(BaseModel):
+    """Who a programme is for: entity types and enterprise sizes (ND80 Art. 2; L04 Art. 4; a plan)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    entity_types: tuple[EntityType, ...] = Field(min_length=1)
+    sizes: tuple[Size, ...] = (Size.micro, Size.small, Size.medium)  # for enterprises
+    basis: Basis
+    note: Text | None = None
+    unconfirmed: bool = False
+
+
 class Programme(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -162,16 +214,45 @@ class Programme(BaseModel):
     budget_vnd: int | None = Field(default=None, ge=0)
     source: str | None = None  # the seed file or the published document this was read from
     note: Text | None = None
+    target: Target
     items: tuple[Item, ...] = Field(min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _items_default_to_target(cls, raw: Any) -> Any:
+        """An item names its entity types and sizes only where it is narrower than the programme's target."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("target"), dict):
+            return raw
+        target = raw["target"]
+        items = raw.get("items")
+        if isinstance(items, list):
+            raw = {**raw, "items": [_with_target(it, target) for it in items]}
+        return raw
+
     @model_validator(mode="after")
-    def _unique_items(self) -> Programme:
+    def _consistent_items(self) -> Programme:
         seen: set[str] = set()
         for item in self.items:
             if item.id in seen:
                 raise ValueError(f"item id {item.id!r} appears twice")
             seen.add(item.id)
+            wider = set(item.entity_types) - set(self.target.entity_types)
+            if wider:
+                raise ValueError(f"item {item.id!r}: entity_types {sorted(wider)} are outside the target")
+            if set(item.sizes) - set(self.target.sizes):
+                raise ValueError(f"item {item.id!r}: sizes outside the programme's target")
         return self
+
+
+def _with_target(item: Any, target: dict[str, Any]) -> Any:
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    if "entity_types" not in out and "entity_types" in target:
+        out["entity_types"] = target["entity_types"]
+    if "sizes" not in out and "sizes" in target:
+        out["sizes"] = target["sizes"]
+    return out
 
 
 class Evidence(BaseModel):
@@ -208,6 +289,29 @@ def load_programme(path: Path) -> Programme:
         raise CatalogueError(_format_errors(path, raw, exc)) from exc
 
 
+def load_contents(path: Path = DATA_DIR / "contents.yaml") -> dict[str, Content]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out: dict[str, Content] = {}
+    for entry in raw:
+        try:
+            content = Content.model_validate(entry)
+        except ValidationError as exc:
+            raise CatalogueError(f"{path.name}: content {entry.get('id', '?')!r}: {exc}") from exc
+        if content.id in out:
+            raise CatalogueError(f"{path.name}: content {content.id!r} appears twice")
+        out[content.id] = content
+    return out
+
+
+class AmbiguousReference(ValueError):
+    """A group reference names rows of different support contents; the caller must name one row."""
+
+    def __init__(self, ref: str, rows: Sequence[Item]) -> None:
+        self.ref = ref
+        self.rows = tuple(rows)
+        super().__init__(f"{ref}: rows of different supports: {', '.join(r.code for r in rows)}")
+
+
 def load_evidence(path: Path = DATA_DIR / "evidence.yaml") -> dict[str, Evidence]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     out: dict[str, Evidence] = {}
@@ -223,10 +327,17 @@ def load_evidence(path: Path = DATA_DIR / "evidence.yaml") -> dict[str, Evidence
 class Catalogue:
     """All programmes, indexed by programme id and item id."""
 
-    def __init__(self, programmes: Iterable[Programme], evidence: dict[str, Evidence]) -> None:
+    def __init__(
+        self,
+        programmes: Iterable[Programme],
+        evidence: dict[str, Evidence],
+        contents: dict[str, Content] | None = None,
+    ) -> None:
         self.programmes: dict[str, Programme] = {}
         self.items: dict[str, tuple[Programme, Item]] = {}
         self.evidence = evidence
+        self.contents = contents if contents is not None else load_contents()
+        self._by_content: dict[str, tuple[Item, ...]] | None = None
         self._found: dict[tuple[str, str | None], tuple[Item, ...]] = {}
         self._families: dict[str, tuple[Item, ...]] | None = None
         self._asking: dict[Flag, tuple[Programme, ...]] = {}
@@ -242,7 +353,41 @@ class Catalogue:
                     raise CatalogueError(
                         f"{programme.id}: item {item.id!r} field evidence: unknown document(s) {unknown}"
                     )
+                self._check_content(programme, item)
                 self.items[item.id] = (programme, item)
+
+    def _check_content(self, programme: Programme, item: Item) -> None:
+        content = self.contents.get(item.content)
+        if content is None:
+            raise CatalogueError(f"{programme.id}: item {item.id!r} field content: unknown {item.content!r}")
+        if item.for_firms and content.consulting != item.needs_network_consultant:
+            raise CatalogueError(
+                f"{programme.id}: item {item.id!r} field needs_network_consultant: must be "
+                f"{content.consulting} for content {content.id!r} (TT06 Art. 3.9)"
+            )
+
+    def content_of(self, item: Item) -> Content:
+        return self.contents[item.content]
+
+    def content_rows(self) -> dict[str, tuple[Item, ...]]:
+        """Every content an owner can get (content id -> its rows in every programme), in catalogue order."""
+        if self._by_content is None:
+            out: dict[str, list[Item]] = {}
+            for _, item in self.items.values():
+                if item.for_firms:
+                    out.setdefault(item.content, []).append(item)
+            self._by_content = {k: tuple(v) for k, v in out.items()}
+        return self._by_content
+
+    def resolve(self, ref: str, programme: str | None = None) -> tuple[Item, ...]:
+        """The rows a reference names, all of one content (ND80 Art. 4.2: choose among levels of one content).
+
+        Raises ``AmbiguousReference`` when a group spans several contents (e.g. II.6.3: domestic and abroad).
+        """
+        rows = tuple(self.find(ref, programme))
+        if len({r.content for r in rows}) > 1:
+            raise AmbiguousReference(ref, rows)
+        return rows
 
     def programmes_asking(self, flag: Flag) -> tuple[Programme, ...]:
         """The programmes with an item that can require ``flag`` (asked about only where one fits)."""
@@ -305,7 +450,7 @@ def load_catalogue(directory: Path = PROGRAMME_DIR) -> Catalogue:
     paths = sorted(directory.glob("*.yaml"))
     if not paths:
         raise CatalogueError(f"no programme files in {directory}")
-    return Catalogue((load_programme(p) for p in paths), load_evidence())
+    return Catalogue((load_programme(p) for p in paths), load_evidence(), load_contents())
 
 
 @lru_cache(maxsize=1)

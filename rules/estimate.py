@@ -1,9 +1,13 @@
-"""The indicative amount of one support item for one firm.
+"""The indicative amount of one support content for one firm.
 
-state amount = rate x eligible cost, capped per unit and per year, minus what the firm already received
-this year for the same item (TT06 Art. 3.5), rounded down to the đồng; enterprise share = cost - state.
-Where several rows of a group fit the firm (size variants, priority variants) and where the firm may be
-assessed at two sizes, the row that gives the larger amount is used (TT06 Art. 3.2; ND80 Art. 4.2).
+state amount = rate x eligible cost, rounded down to the đồng, then capped: a cap per unit (trainee, month,
+course, product, competition) binds each unit; a cap per contract binds this contract only (another contract
+of the same content has its own, TT06 Art. 3.5); a yearly cap (per firm per year, or a row's yearly total)
+binds what the firm gets for the content in the whole year, so what it already received this year — in money
+and in units, from any programme or agency — is taken from the yearly caps and the yearly unit counts only.
+Enterprise share = cost - state.
+The rows passed in are the levels of one content (sizes, priority groups, programmes): the one that gives the
+firm the larger amount is used (ND80 Art. 4.2; TT06 Art. 3.2 for the size criterion).
 An item the firm may not get is a normal answer (``eligible=False`` with a reason), not an error.
 """
 
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
-from rules.catalogue import QUANTITY_UNITS, EntityType, Flag, Item
+from rules.catalogue import QUANTITY_UNITS, CapUnit, DateKey, EntityType, Flag, Item, TimeLimit
 from rules.legal import Basis
 from rules.size import Size, SizeResult
 
@@ -26,10 +30,19 @@ class Profile:
     sizes: tuple[Size, ...]  # the sizes it may be assessed as; the main one first; () = not an SME
     flags: frozenset[Flag] = frozenset()
     entity_type: EntityType = EntityType.enterprise
+    dates: tuple[tuple[DateKey, dt.date], ...] = ()  # first registration, lease, e-commerce account
 
     @property
     def main_size(self) -> Size:
         return self.sizes[0] if self.sizes else Size.none
+
+    def date(self, key: DateKey) -> dt.date | None:
+        return next((day for k, day in self.dates if k is key), None)
+
+    def with_dates(self, dates: dict[DateKey, dt.date]) -> Profile:
+        known = dict(self.dates)
+        known.update(dates)
+        return replace(self, dates=tuple(sorted(known.items())))
 
     @classmethod
     def of(
@@ -37,8 +50,23 @@ class Profile:
         size: SizeResult,
         flags: frozenset[Flag] = frozenset(),
         entity_type: EntityType = EntityType.enterprise,
+        dates: dict[DateKey, dt.date] | None = None,
     ) -> Profile:
-        return cls(size.candidate_sizes, flags, entity_type)
+        return cls(size.candidate_sizes, flags, entity_type, tuple(sorted((dates or {}).items())))
+
+
+@dataclass(frozen=True)
+class Used:
+    """What the firm already received this year for one content: money and units (TT06 Art. 3.5)."""
+
+    vnd: int = 0
+    units: int = 0  # trainees, months, courses, products, competitions
+
+    def __add__(self, other: Used) -> Used:
+        return Used(self.vnd + other.vnd, self.units + other.units)
+
+
+NOTHING_USED = Used()
 
 
 @dataclass(frozen=True)
@@ -53,10 +81,19 @@ class Refusal:
 class Amount:
     total_cost_vnd: int
     supported_units: int
-    cap_total_vnd: int | None
+    cap_total_vnd: int | None  # the cap on this request before this year's use (unit, contract, yearly)
     state_vnd: int
     enterprise_vnd: int
-    limited_by: str  # "rate", "cap", "used", "cost"
+    limited_by: str  # "rate", "cap", "used", "units", "cost"
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A time limit that was checked: from when, until when (shown in the reason)."""
+
+    limit: TimeLimit
+    since: dt.date
+    until: dt.date
 
 
 @dataclass(frozen=True)
@@ -66,11 +103,17 @@ class Estimate:
     size: Size | None
     cost_vnd: int
     quantity: int
-    used_vnd: int
+    used: Used
     amount: Amount | None
     refusal: Refusal | None = None
     favourable_size: bool = False  # the size used is not the main size: TT06 Art. 3.2 mattered
     unconfirmed_better: Item | None = None  # an unconfirmed row would give more; say so, do not use it
+    windows: tuple[TimeWindow, ...] = ()  # the time limits the firm is within
+    levels: int = 1  # how many fitting rows (levels, programmes) were compared (ND80 Art. 4.2)
+
+    @property
+    def used_vnd(self) -> int:
+        return self.used.vnd
 
     @property
     def state_vnd(self) -> int:
@@ -87,8 +130,54 @@ class Estimate:
         return self.item.basis
 
 
-def refusal(item: Item, profile: Profile, on: dt.date) -> Refusal | None:
-    """None when the row applies to the firm; otherwise why not."""
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` later (29 February -> 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def windows(item: Item, profile: Profile) -> tuple[TimeWindow, ...]:
+    """The item's time limits for this firm, where the firm gave the date they count from."""
+    out = []
+    for limit in item.time_limits:
+        since = profile.date(limit.since)
+        if since is not None:
+            out.append(TimeWindow(limit, since, add_years(since, limit.years)))
+    return tuple(out)
+
+
+def _time_refusal(item: Item, profile: Profile, on: dt.date, assume_dates: bool) -> Refusal | None:
+    for limit in item.time_limits:
+        since = profile.date(limit.since)
+        if since is None:
+            if assume_dates:
+                continue
+            return Refusal("eligibility.date_missing", {"date": limit.since.value})
+        until = add_years(since, limit.years)
+        if since > on:
+            return Refusal("eligibility.date_future", {"date": limit.since.value, "since": since.isoformat()})
+        if on > until:
+            return Refusal(
+                "eligibility.time_limit",
+                {
+                    "date": limit.since.value,
+                    "since": since.isoformat(),
+                    "until": until.isoformat(),
+                    "years": str(limit.years),
+                    "basis": limit.basis.model_dump_json(),
+                },
+            )
+    return None
+
+
+def refusal(item: Item, profile: Profile, on: dt.date, assume_dates: bool = False) -> Refusal | None:
+    """None when the row applies to the firm; otherwise why not.
+
+    ``assume_dates``: a date the firm has not given yet is not a refusal (used to list what may fit before
+    the date is asked).
+    """
     if not item.for_firms:
         return Refusal("eligibility.not_for_firms")
     if not item.valid_on(on):
@@ -106,7 +195,7 @@ def refusal(item: Item, profile: Profile, on: dt.date) -> Refusal | None:
     for condition in item.requires:
         if not profile.flags & set(condition.any_of):
             return Refusal("eligibility.requires", {"flags": ",".join(f.value for f in condition.any_of)})
-    return None
+    return _time_refusal(item, profile, on, assume_dates)
 
 
 def _floor(value: Decimal) -> int:
@@ -119,26 +208,42 @@ def _by_rate(item: Item, cost: Decimal) -> int:
     return _floor(cost * item.rate_percent / 100)
 
 
-def amount(item: Item, unit_cost_vnd: int, quantity: int = 1, used_vnd: int = 0) -> Amount:
-    """The state amount of one row for a firm, with every cap applied."""
-    if unit_cost_vnd < 0 or quantity < 1 or used_vnd < 0:
+#: Caps that bind the firm's whole year for the content: what it already received is taken from them.
+YEARLY_UNITS = frozenset({CapUnit.per_firm_year, CapUnit.per_establishment})
+
+
+def amount(item: Item, unit_cost_vnd: int, quantity: int = 1, used: Used = NOTHING_USED) -> Amount:
+    """The state amount of one row for a firm, with every cap applied to what it caps."""
+    if unit_cost_vnd < 0 or quantity < 1 or used.vnd < 0 or used.units < 0:
         raise ValueError("cost and used must not be negative; quantity must be at least 1")
     total_cost = unit_cost_vnd * quantity
-    supported = min(quantity, item.max_units) if item.max_units else quantity
+    supported = quantity
+    if item.max_units is not None:  # at most N trainees / months / courses a year, counting those already had
+        supported = min(quantity, max(item.max_units - used.units, 0))
+    if supported == 0:
+        cap = 0 if item.cap_vnd is not None or item.yearly_cap_vnd is not None else None
+        return Amount(total_cost, 0, cap, 0, total_cost, "units")
     by_rate = _by_rate(item, Decimal(unit_cost_vnd * supported))
 
-    cap_total: int | None = None
+    request_cap: int | None = None  # per unit x units, or per contract / product / course: not reduced by use
+    yearly_cap: int | None = None  # the year's total for the content: reduced by what was received
     if item.cap_vnd is not None:
-        per_unit = item.cap_unit in QUANTITY_UNITS
-        cap_total = item.cap_vnd * supported if per_unit else item.cap_vnd
+        if item.cap_unit in YEARLY_UNITS:
+            yearly_cap = item.cap_vnd
+        elif item.cap_unit in QUANTITY_UNITS:
+            request_cap = item.cap_vnd * supported
+        else:
+            request_cap = item.cap_vnd
     if item.yearly_cap_vnd is not None:
-        cap_total = item.yearly_cap_vnd if cap_total is None else min(cap_total, item.yearly_cap_vnd)
+        yearly_cap = item.yearly_cap_vnd if yearly_cap is None else min(yearly_cap, item.yearly_cap_vnd)
+    caps = [c for c in (request_cap, yearly_cap) if c is not None]
+    cap_total = min(caps) if caps else None
 
     state, limited_by = by_rate, "rate"
     if cap_total is not None and cap_total < state:
         state, limited_by = cap_total, "cap"
-    if cap_total is not None and used_vnd:
-        remaining = max(cap_total - used_vnd, 0)
+    if yearly_cap is not None and used.vnd:
+        remaining = max(yearly_cap - used.vnd, 0)
         if remaining < state:
             state, limited_by = remaining, "used"
     if state > total_cost:
@@ -165,26 +270,31 @@ def estimate(
     profile: Profile,
     cost_vnd: int,
     quantity: int = 1,
-    used_vnd: int = 0,
+    used: Used = NOTHING_USED,
     on: dt.date | None = None,
+    assume_dates: bool = False,
 ) -> Estimate:
-    """The best row of ``rows`` (one item, or the variants of one group) for this firm and cost."""
+    """The best row of ``rows`` (the levels of one content) for this firm and cost."""
     if not rows:
         raise ValueError("no rows to estimate")
+    if len({r.content for r in rows}) > 1:
+        raise ValueError("rows of different support contents cannot be compared (ND80 Art. 4.2)")
     on = on or dt.date.today()
+    fitting = 0
     best: Estimate | None = None
     best_unconfirmed: tuple[Item, int] | None = None
     refusals: list[tuple[Item, Refusal]] = []
     for row in rows:
-        why = refusal(row, profile, on)
+        why = refusal(row, profile, on, assume_dates)
         if why is not None:
             refusals.append((row, why))
             continue
-        result = amount(row, cost_vnd, quantity, used_vnd)
+        result = amount(row, cost_vnd, quantity, used)
         if row.unconfirmed:
             if best_unconfirmed is None or result.state_vnd > best_unconfirmed[1]:
                 best_unconfirmed = (row, result.state_vnd)
             continue
+        fitting += 1
         size = _size_for(row, profile)
         candidate = Estimate(
             True,
@@ -192,9 +302,10 @@ def estimate(
             size,
             cost_vnd,
             quantity,
-            used_vnd,
+            used,
             result,
             favourable_size=size is not None and size is not profile.main_size,
+            windows=windows(row, profile),
         )
         if best is None or _better(candidate, best, profile):
             best = candidate
@@ -203,13 +314,57 @@ def estimate(
         if best_unconfirmed is not None:
             row = best_unconfirmed[0]
             return Estimate(
-                False, row, None, cost_vnd, quantity, used_vnd, None, Refusal("eligibility.unconfirmed")
+                False, row, None, cost_vnd, quantity, used, None, Refusal("eligibility.unconfirmed")
             )
         row, why = _most_relevant(refusals, profile)
-        return Estimate(False, row, None, cost_vnd, quantity, used_vnd, None, why)
+        return Estimate(False, row, None, cost_vnd, quantity, used, None, why)
     if best_unconfirmed is not None and best_unconfirmed[1] > best.state_vnd:
         best = replace(best, unconfirmed_better=best_unconfirmed[0])
-    return best
+    return replace(best, levels=fitting)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One content a firm asks for: its rows (levels), the cost per unit and the number of units."""
+
+    rows: tuple[Item, ...]
+    cost_vnd: int
+    quantity: int = 1
+
+    @property
+    def content(self) -> str:
+        return self.rows[0].content
+
+
+def add_use(used: dict[str, Used], est: Estimate) -> None:
+    """Count an estimate's amount and units as received for its content (for the next request)."""
+    if est.amount is not None:
+        before = used.get(est.item.content, NOTHING_USED)
+        used[est.item.content] = before + Used(est.state_vnd, est.amount.supported_units)
+
+
+def estimate_all(
+    requests: Sequence[Request],
+    profile: Profile,
+    used: dict[str, Used] | None = None,
+    on: dt.date | None = None,
+) -> list[Estimate]:
+    """Several requests of one firm: each sees what the year and the requests before it already used of
+    its content, so one yearly cap is never counted twice (ND80 Art. 4.2; TT06 Art. 3.5)."""
+    so_far = dict(used or {})
+    out = []
+    for request in requests:
+        est = estimate(
+            request.rows,
+            profile,
+            request.cost_vnd,
+            request.quantity,
+            so_far.get(request.content, NOTHING_USED),
+            on,
+        )
+        add_use(so_far, est)
+        out.append(est)
+    return out
 
 
 def _better(candidate: Estimate, current: Estimate, profile: Profile) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
 from locales import t
-from rules.catalogue import Flag, Item
-from rules.estimate import Estimate, Refusal
+from rules.catalogue import Catalogue, Flag, Item
+from rules.estimate import Estimate, Refusal, TimeWindow
+from rules.legal import Basis
 from rules.money import format_vnd
 from rules.size import Size, SizeResult
 
@@ -56,8 +59,29 @@ def rate_text(rate: Decimal | None, lang: str = "vi") -> str:
     return (text.replace(".", ",") if lang == "vi" else text) + "%"
 
 
-def cap_text(vnd: int | None, lang: str = "vi") -> str:
-    return format_vnd(vnd, lang) if vnd is not None else t("estimate.cap_none", lang)
+def cap_text(vnd: int | None, lang: str = "vi", norm: Basis | None = None) -> str:
+    """A cap in words; a row without one is paid by spending norms (training) — never "no limit"."""
+    if vnd is not None:
+        return format_vnd(vnd, lang)
+    if norm is not None:
+        return t("estimate.norm", lang, norm=norm.cite(lang))
+    return t("estimate.cap_none", lang)
+
+
+def date_text(day: dt.date, lang: str = "vi") -> str:
+    return day.strftime("%d/%m/%Y") if lang == "vi" else day.isoformat()
+
+
+def window_text(window: TimeWindow, lang: str = "vi") -> str:
+    return t(
+        "estimate.window",
+        lang,
+        years=window.limit.years,
+        date=t(f"date.{window.limit.since.value}", lang),
+        since=date_text(window.since, lang),
+        until=date_text(window.until, lang),
+        basis=window.limit.basis.cite(lang),
+    )
 
 
 def refusal_text(why: Refusal, lang: str = "vi") -> str:
@@ -70,21 +94,50 @@ def refusal_text(why: Refusal, lang: str = "vi") -> str:
         params["sizes"] = ", ".join(size_name(Size(s), lang).lower() for s in params["sizes"].split(","))
     if "entity" in params:
         params["entity"] = t(f"entity.{params['entity']}", lang).lower()
+    if "date" in params:
+        params["date"] = t(f"date.{params['date']}", lang)
+    for key in ("since", "until"):
+        if key in params:
+            params[key] = date_text(dt.date.fromisoformat(params[key]), lang)
+    if "basis" in params:
+        params["basis"] = Basis.model_validate(json.loads(params["basis"])).cite(lang)
     return t(why.key, lang, **params)
 
 
 def item_line(item: Item, lang: str = "vi") -> str:
-    return t(
-        "cli.items.line",
+    line = t(
+        "cli.items.planned_line" if item.planned else "cli.items.line",
         lang,
         code=item.code,
         id=item.id,
         title=item.title.get(lang),
         rate=rate_text(item.rate_percent, lang),
-        cap=cap_text(item.cap_vnd, lang),
+        cap=cap_text(item.cap_vnd, lang, item.norm),
         unit=t(f"unit.{item.cap_unit.value}", lang),
         basis=item.basis.cite(lang),
     )
+    if item.unconfirmed:
+        line += " " + t("cli.items.unconfirmed", lang)
+    return line
+
+
+def programme_name(catalogue: Catalogue, item: Item, lang: str = "vi") -> str:
+    return catalogue.programme_of(item.id).title.get(lang)
+
+
+def context_lines(est: Estimate, catalogue: Catalogue, lang: str = "vi") -> list[str]:
+    """Which programme's level was chosen and why, the content's reading, and how the agency answers."""
+    lines: list[str] = []
+    content = catalogue.content_of(est.item)
+    if est.eligible and est.levels > 1:
+        lines.append(
+            t("estimate.levels", lang, count=est.levels, programme=programme_name(catalogue, est.item, lang))
+        )
+        if content.reading is not None:
+            lines.append(t("estimate.reading", lang, reading=content.reading.get(lang)))
+    if est.eligible:
+        lines.append(t(f"estimate.procedure.{content.procedure.value}", lang))
+    return lines
 
 
 def estimate_lines(est: Estimate, lang: str = "vi") -> list[str]:
@@ -94,14 +147,22 @@ def estimate_lines(est: Estimate, lang: str = "vi") -> list[str]:
         reason = refusal_text(est.refusal, lang) if est.refusal else ""
         return [t("estimate.ineligible", lang, title=title, reason=reason)]
     cap = est.amount.cap_total_vnd
+    key = "estimate.line" if cap is not None else "estimate.line_nocap"
+    if est.item.planned:
+        key = "estimate.planned_line"
+    elif cap is None and est.item.norm is not None:
+        key = "estimate.line_norm"
     lines = [
         t(
-            "estimate.line" if cap is not None else "estimate.line_nocap",
+            key,
             lang,
             title=title,
             cost=format_vnd(est.amount.total_cost_vnd, lang),
             rate=rate_text(est.item.rate_percent, lang),
             cap=cap_text(cap, lang),
+            planned=cap_text(est.item.cap_vnd, lang),
+            unit=t(f"unit.{est.item.cap_unit.value}", lang),
+            norm=est.item.norm.cite(lang) if est.item.norm else "",
             state=format_vnd(est.state_vnd, lang),
             enterprise=format_vnd(est.enterprise_vnd, lang),
             basis=est.item.basis.cite(lang),
@@ -109,8 +170,20 @@ def estimate_lines(est: Estimate, lang: str = "vi") -> list[str]:
     ]
     if est.favourable_size and est.size is not None:
         lines.append(t("estimate.favourable", lang, size=size_name(est.size, lang).lower()))
-    if est.used_vnd:
-        lines.append(t("estimate.used", lang, used=format_vnd(est.used_vnd, lang)))
+    if est.used.vnd or est.used.units:
+        lines.append(t("estimate.used", lang, used=format_vnd(est.used.vnd, lang)))
+    if est.used.units and est.item.max_units is not None:
+        lines.append(
+            t(
+                "estimate.used_units",
+                lang,
+                units=est.used.units,
+                unit=t(f"unit.{est.item.cap_unit.value}", lang),
+                max=est.item.max_units,
+                supported=est.amount.supported_units,
+            )
+        )
+    lines.extend(window_text(w, lang) for w in est.windows)
     if est.unconfirmed_better is not None:
         lines.append(t("estimate.unconfirmed_better", lang, title=est.unconfirmed_better.title.get(lang)))
     return lines

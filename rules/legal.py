@@ -55,4 +55,6 @@ DOCUMENTS: dict[str, Text] = {
     "ND45": Text(vi="Nghị định 45/2012/NĐ-CP", en="Decree 45/2012/ND-CP"),
     "ND235": Text(vi="Nghị định 235/2025/NĐ-CP", en="Decree 235/2025/ND-CP"),
     "ND13": Text(vi="Nghị định 13/2023/NĐ-CP", en="Decree 13/2023/ND-CP"),
+    "TT52": Text(vi="Thông tư 52/2023/TT-BTC", en="Circular 52/2023/TT-BTC"),
+    "TT86": Text(vi="Thông tư 86/2024/TT-BTC", en="Circular 86/2024/TT-BTC"),
 }

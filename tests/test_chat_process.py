@@ -23,7 +23,7 @@ PROFILE = [
     "bo qua",
 ]
 DECLARATION = ["cong nghiep", "8", "5", "2,5 tỷ", "5 tỷ", "12", "co", "khong", "khong", "co", "1", "1"]
-CHOOSE = ["1", "1", "xong", "200 triệu", "co", "TVV-0123"]
+CHOOSE = ["1", "1", "xong", "200 triệu", "co", "TVV-0123", "chua"]
 FILE = ["Nop ho so"]
 
 

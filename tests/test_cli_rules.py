@@ -100,7 +100,17 @@ def test_estimate_from_declaration_picks_the_favourable_size() -> None:
 
 
 def test_ineligible_is_an_answer_exit_0() -> None:
-    out = smebot("estimate", "--item", "IV.2.2", "--cost", "50tr", "--size", "small", "--json")
+    out = smebot(
+        "estimate",
+        "--item",
+        "IV.2.2",
+        "--cost",
+        "50tr",
+        "--size",
+        "small",
+        "--production-processing",
+        "--json",
+    )
     assert out.returncode == 0
     data = json.loads(out.stdout)
     assert data["eligible"] is False and data["state_vnd"] == 0 and "cụm liên kết" in data["reason"]
@@ -118,6 +128,7 @@ def test_quantity_makes_cost_per_unit() -> None:
         "--size",
         "small",
         "--cluster",
+        "--production-processing",
         "--json",
     )
     data = json.loads(out.stdout)

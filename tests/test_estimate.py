@@ -8,12 +8,14 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.catalogue import EntityType, Flag, default_catalogue
-from rules.estimate import Profile, amount, estimate
+from rules.catalogue import DateKey, EntityType, Flag, default_catalogue
+from rules.estimate import Profile, Used, amount, estimate
 from rules.size import Size
 
 CAT = default_catalogue()
 TODAY = dt.date(2026, 6, 1)
+STARTUP = frozenset({Flag.startup})
+YOUNG = ((DateKey.first_registration, dt.date(2024, 1, 15)),)  # a start-up registered 2.5 years ago
 
 
 def test_most_favourable_size_tt06_art3_2() -> None:
@@ -39,10 +41,10 @@ def test_priority_variant_nd80_art13_2_point_a() -> None:
 
 
 def test_used_this_year_is_deducted_tt06_art3_5() -> None:
-    est = estimate(CAT.find("III.A"), Profile((Size.small,)), 200_000_000, used_vnd=70_000_000, on=TODAY)
+    est = estimate(CAT.find("III.A"), Profile((Size.small,)), 200_000_000, used=Used(70_000_000), on=TODAY)
     assert est.state_vnd == 30_000_000
     assert est.amount is not None and est.amount.limited_by == "used"
-    spent = estimate(CAT.find("III.A"), Profile((Size.small,)), 200_000_000, used_vnd=150_000_000, on=TODAY)
+    spent = estimate(CAT.find("III.A"), Profile((Size.small,)), 200_000_000, used=Used(150_000_000), on=TODAY)
     assert spent.eligible and spent.state_vnd == 0
 
 
@@ -55,9 +57,8 @@ def test_micro_not_covered_by_dx_consulting_nd80_art11_1() -> None:
 def test_cluster_membership_required_nd80_art25() -> None:
     est = estimate(CAT.find("IV.2.2"), Profile((Size.small,)), 60_000_000, on=TODAY)
     assert not est.eligible and est.refusal is not None and est.refusal.key == "eligibility.requires"
-    ok = estimate(
-        CAT.find("IV.2.2"), Profile((Size.small,), frozenset({Flag.value_chain})), 60_000_000, on=TODAY
-    )
+    flags = frozenset({Flag.value_chain, Flag.production_processing})
+    ok = estimate(CAT.find("IV.2.2"), Profile((Size.small,), flags), 60_000_000, on=TODAY)
     assert ok.eligible and ok.state_vnd == 60_000_000
 
 
@@ -68,21 +69,15 @@ def test_not_an_sme_is_refused_nd80_art5() -> None:
 
 def test_trainees_capped_per_trainee_and_count_nd80_art22_5() -> None:
     # 50 % up to 5 M per trainee, at most 3 trainees, 15 M per firm per year
-    est = estimate(
-        CAT.find("II.5.1"), Profile((Size.small,), frozenset({Flag.startup})), 12_000_000, 5, on=TODAY
-    )
+    est = estimate(CAT.find("II.5.1"), Profile((Size.small,), STARTUP, dates=YOUNG), 12_000_000, 5, on=TODAY)
     assert est.amount is not None
     assert (est.amount.supported_units, est.state_vnd, est.enterprise_vnd) == (3, 15_000_000, 45_000_000)
 
 
 def test_trade_fair_without_rate_up_to_the_amount_nd80_art22_6() -> None:
-    est = estimate(
-        CAT.find("II.6.3.1"), Profile((Size.micro,), frozenset({Flag.startup})), 25_000_000, on=TODAY
-    )
+    est = estimate(CAT.find("II.6.3.1"), Profile((Size.micro,), STARTUP, dates=YOUNG), 25_000_000, on=TODAY)
     assert est.state_vnd == 25_000_000
-    est = estimate(
-        CAT.find("II.6.3.1"), Profile((Size.micro,), frozenset({Flag.startup})), 45_000_000, on=TODAY
-    )
+    est = estimate(CAT.find("II.6.3.1"), Profile((Size.micro,), STARTUP, dates=YOUNG), 45_000_000, on=TODAY)
     assert est.state_vnd == 30_000_000
 
 
@@ -125,7 +120,7 @@ def test_state_never_exceeds_cap_rate_or_cost(item: object, cost: int, quantity:
     from rules.catalogue import Item
 
     assert isinstance(item, Item)
-    result = amount(item, cost, quantity, used)
+    result = amount(item, cost, quantity, Used(used))
     assert 0 <= result.state_vnd <= result.total_cost_vnd
     if result.cap_total_vnd is not None:
         assert result.state_vnd <= result.cap_total_vnd

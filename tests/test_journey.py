@@ -31,12 +31,11 @@ async def env(db_url: str) -> AsyncIterator[tuple[object, AsyncEngine, Clock]]:
 
 async def file_micro_services_consulting(owner: Owner) -> None:
     """From the sector question: a micro services firm files a 40 M consulting contract (III.A.1.1)."""
-    await owner.script(
-        "dich vu", "6", "4", "3 tỷ", "1 tỷ", "trên 1 năm", "khong", "khong", "khong", "1", "1", "1"
-    )
+    # a services firm is not asked about clusters: their supports are for production/processing (TT06 Art. 5.1.b)
+    await owner.script("dich vu", "6", "4", "3 tỷ", "1 tỷ", "trên 1 năm", "khong", "khong", "khong", "1", "1")
     await owner.send(payload="III.A")
     await owner.send("xong")
-    await owner.script("40 triệu", "co", "TVV-7", "1")
+    await owner.script("40 triệu", "co", "TVV-7", "chua", "1")  # "chua": nothing from other agencies
 
 
 async def dossiers(engine: AsyncEngine) -> list[tuple[str, str, list[tuple[str, int]]]]:
@@ -63,16 +62,16 @@ async def test_micro_trading_firm_files_a_consulting_dossier(env: tuple) -> None
     first = await owner.send("/start")
     assert "Nghị định 13/2023/NĐ-CP" in first and "chỉ là ước tính" in first
     await owner.script(*profile("Cửa hàng Minh An", HANOI))
-    await owner.script("thuong mai", "5", "1", "8 ty", "2 ty", "12", "khong", "khong", "khong", "1")
-    size = await owner.send("1")  # no linkage
+    await owner.script("thuong mai", "5", "1", "8 ty", "2 ty", "12", "khong", "khong", "khong")
+    size = await owner.send("1")  # not a start-up; a trading firm is not asked about clusters
     assert "Doanh nghiệp siêu nhỏ" in size and "Điều 5 Nghị định 80/2021/NĐ-CP" in size
     items = await owner.send("Tiep tuc")
     assert "III.A.1.1" in items and "III.A.2.1" not in items
     await owner.send(payload="III.A")
     cost = await owner.send("xong")
     assert "Chi phí dự kiến" in cost
-    await owner.script("60 triệu", "khong")
-    review = await owner.send("chua co")
+    await owner.script("60 triệu", "khong", "chua co")
+    review = await owner.send("chua")  # nothing received from other agencies this year
     assert "ngân sách nhà nước hỗ trợ 50 triệu đồng" in review
     assert "doanh nghiệp chi trả 10 triệu đồng" in review
     assert "mạng lưới tư vấn viên" in review and "ước tính" in review
@@ -96,8 +95,8 @@ async def test_women_owned_small_manufacturer_in_a_cluster(env: tuple) -> None:
     await owner.send(payload="III.A")
     await owner.send(payload="IV.1.2")
     await owner.send(payload="_done")
-    await owner.script("250 triệu", "co", "TVV-0123")
-    await owner.script("4", "12 triệu", "co")  # trainees: quantity first, then cost per trainee
+    await owner.script("250 triệu", "co", "TVV-0123", "chua")
+    await owner.script("4", "12 triệu", "co", "khong")  # trainees: quantity first, then cost per trainee
     review = owner.transcript[-1]
     assert "125 triệu đồng" in review  # 50 % of 250 M, women-owned cap 150 M (ND80 Art. 13.2.b)
     assert "18 triệu đồng" in review  # 3 of 4 trainees x 12 M x 50 % (ND80 Art. 25.1.b)
@@ -113,15 +112,13 @@ async def test_revenue_and_capital_differ_the_favourable_size_is_used(env: tuple
     owner = Owner(service, "two-sizes")
     await owner.send("/start")
     await owner.script(*profile("Cơ khí Hòa Bình", HANOI))
-    await owner.script(
-        "cong nghiep", "8", "2", "2,5 tỷ", "5 tỷ", "12", "khong", "khong", "khong", "khong", "1"
-    )
-    size = await owner.send("1")
+    await owner.script("cong nghiep", "8", "2", "2,5 tỷ", "5 tỷ", "12", "khong", "khong", "khong", "khong")
+    size = await owner.send("1")  # not a start-up; not in production, so no cluster question
     assert "Doanh nghiệp siêu nhỏ" in size and "doanh nghiệp nhỏ" in size  # the alternative is named
     await owner.send("1")
     await owner.send(payload="III.A")
     await owner.send("xong")
-    review = await owner.script("200 triệu", "co", "TVV-9")
+    review = await owner.script("200 triệu", "co", "TVV-9", "chua")
     assert "100 triệu đồng" in review  # small: 50 % up to 100 M beats micro's 50 M
     assert "có lợi hơn" in review
     await owner.send("1")
@@ -186,12 +183,12 @@ async def test_mistakes_back_cancel_and_edit(env: tuple) -> None:
     assert "số tháng" in await owner.send("abc")
     await owner.send("24")
     assert "«có» hoặc «không»" in await owner.send("hmm")
-    await owner.script("khong", "khong", "khong", "khong", "1", "1")
+    await owner.script("khong", "khong", "khong", "khong", "1")
     await owner.send("1")  # continue after the size
     assert "ít nhất một" in await owner.send("xong")
     await owner.send(payload="III.A")
     await owner.send("xong")
-    await owner.script("200 triệu", "co", "TVV-1")
+    await owner.script("200 triệu", "co", "TVV-1", "chua")
     # edit the revenue from the summary: the firm becomes small by revenue too; nothing else is re-asked
     pick = await owner.send("Sua mot cau tra loi")
     assert "Tên doanh nghiệp: Công ty Thử" in pick and "Trang sau" in pick
@@ -220,7 +217,7 @@ async def test_owner_returns_next_day_and_files_a_second_dossier(env: tuple) -> 
     assert "1 nội dung không hiển thị" in items
     await owner.send(payload="I.2")
     await owner.send("xong")
-    await owner.script("30 triệu", "co")
+    await owner.script("30 triệu", "co", "chua")
     await owner.send("1")
     rows = await dossiers(engine)
     assert [r[0] for r in rows] == ["HS-2026-000001", "HS-2026-000002"]
@@ -249,8 +246,9 @@ async def test_consent_declined_keeps_nothing(env: tuple) -> None:
     await owner.send("/start")
     declined = await owner.send("Khong dong y")
     assert "không lưu bất kỳ dữ liệu nào" in declined
-    async with engine.connect() as conn:
-        assert (await conn.execute(select(func.count()).select_from(User))).scalar() == 0
+    async with engine.connect() as conn:  # the row that addresses the answer, nothing else (test_privacy.py)
+        users = (await conn.execute(select(User.consent_at, User.display_name))).all()
+        assert users == [(None, None)]
 
 
 async def test_mydata_and_deleteme_keep_open_dossier(env: tuple) -> None:

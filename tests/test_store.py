@@ -84,13 +84,25 @@ def item(item_id: str, state_vnd: int, **fields: Any) -> dict[str, Any]:
     }
 
 
+def received(rows: list[Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for row in rows:
+        out[row.item_id] = out.get(row.item_id, 0) + row.vnd
+    return out
+
+
 async def file_dossier(
-    s: AsyncSession, user_id: int, status: str, items: list[dict[str, Any]], year: int = 2026
+    s: AsyncSession,
+    user_id: int,
+    status: str,
+    items: list[dict[str, Any]],
+    year: int = 2026,
+    enterprise_id: int | None = None,
 ) -> Any:
     return await s.run_sync(
         repo.add_dossier,
         user_id=user_id,
-        enterprise_id=None,
+        enterprise_id=enterprise_id,
         year=year,
         status=status,
         size="micro",
@@ -326,6 +338,32 @@ async def test_refs_stay_distinct_under_20_concurrent_sessions(sessions: Session
 # dossiers
 
 
+async def test_received_this_year_counts_the_firm_by_tax_code_across_accounts_tt06_art3_5(
+    sessions: Sessions,
+) -> None:
+    """Caps are per firm per year (TT06 Art. 3.5): an approval filed from another account or channel of the
+    same tax code counts; a different firm's does not."""
+    telegram = await new_user(sessions, "10")
+    zalo = await new_user(sessions, "11")
+    other = await new_user(sessions, "12")
+    async with sessions() as s, s.begin():
+        firm_a = await s.run_sync(repo.upsert_enterprise, telegram.id, "Gốm Việt", "0312345678", {})
+        firm_b = await s.run_sync(repo.upsert_enterprise, zalo.id, "Gốm Việt", "0312345678", {})
+        firm_c = await s.run_sync(repo.upsert_enterprise, other.id, "Khác", "0109999999", {})
+        units = {"data": {"supported_units": 2}, "quantity": 2}
+        await file_dossier(
+            s, zalo.id, "approved", [item("C", 20_000_000, approved_vnd=20_000_000, **units)], 2026, firm_b.id
+        )
+        await file_dossier(
+            s, other.id, "approved", [item("C", 9_000_000, approved_vnd=9_000_000)], 2026, firm_c.id
+        )
+        assert firm_a.id != firm_b.id
+    async with sessions() as s:
+        rows = await s.run_sync(repo.received_this_year, telegram.id, "0312345678", 2026)
+        assert [(r.item_id, r.vnd, r.units) for r in rows] == [("C", 20_000_000, 2)]
+        assert await s.run_sync(repo.received_this_year, telegram.id, None, 2026) == []
+
+
 async def test_add_dossier_open_items_and_used_this_year(sessions: Sessions) -> None:
     owner = await new_user(sessions, "1")
     neighbour = await new_user(sessions, "2")
@@ -345,9 +383,9 @@ async def test_add_dossier_open_items_and_used_this_year(sessions: Sessions) -> 
 
     async with sessions() as s:
         assert await s.run_sync(repo.open_item_ids, owner.id) == {"A", "B", "E"}
-        assert await s.run_sync(repo.used_this_year, owner.id, 2026) == {"C": 50_000_000}
-        assert await s.run_sync(repo.used_this_year, owner.id, 2025) == {"C": 9_000_000}
-        assert await s.run_sync(repo.used_this_year, neighbour.id, 2026) == {}
+        assert received(await s.run_sync(repo.received_this_year, owner.id, None, 2026)) == {"C": 50_000_000}
+        assert received(await s.run_sync(repo.received_this_year, owner.id, None, 2025)) == {"C": 9_000_000}
+        assert await s.run_sync(repo.received_this_year, neighbour.id, None, 2026) == []
         mine = await s.run_sync(repo.dossiers_of, owner.id)
         assert [d.ref for d in mine][:2] == [needs_info.ref, "HS-2026-000004"]  # newest first
         assert len(mine) == 6 and mine[-1].ref == submitted.ref
@@ -518,6 +556,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
         await s.run_sync(repo.enqueue, user, {"key": "broadcast"}, dedup_key=None)
         await s.run_sync(repo.enqueue, other, {"key": "broadcast"}, dedup_key=None)
         await s.run_sync(repo.record_update, "telegram", "1", key, {"text": "tên tôi là Lan"})
+        await s.run_sync(repo.mark_processed, "telegram", "1")  # handled: the erasure keeps its id only
         await s.run_sync(repo.record_update, "telegram", "2", "telegram:99", {"text": "hi"})
 
     async with sessions() as s:
@@ -536,6 +575,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
         result = await s.run_sync(repo.erase_user, user.id)
     assert result == {
         "kept_dossiers": [open_one.ref],
+        "kept": [(open_one.ref, "in_review")],
         "deleted": {
             "attachments": 2,
             "events": 1,

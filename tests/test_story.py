@@ -51,7 +51,9 @@ def test_owner_and_officer_story_through_the_terminal_chat(tmp_path: Path) -> No
     assert all(numbers), first[-3000:]
     picks = " ".join(m.group(1) for m in numbers if m)
     filed = chat(
-        tmp_path, "lan", [picks, "xong", "250 triệu", "co", "TVV-0123", "60 triệu", "co", "Nop ho so"]
+        tmp_path,
+        "lan",
+        [picks, "xong", "250 triệu", "co", "TVV-0123", "chua", "60 triệu", "co", "chua", "Nop ho so"],
     )
     ref = re.search(r"HS-2026-\d{6}", filed)
     assert ref, filed[-2000:]

@@ -120,7 +120,8 @@ async def test_a_whole_journey_with_buttons_back_edit_and_a_photo(tg: Harness) -
     await press(user, "Xong", "Chi phí dự kiến")
     await say(user, "250 triệu", "báo giá")
     await press(user, "Có", "Mã tư vấn viên")
-    review = await say(user, "TVV-0123", "Ước tính hỗ trợ")
+    await say(user, "TVV-0123", "cơ quan, chương trình khác")
+    review = await press(user, "Chưa nhận", "Ước tính hỗ trợ")
     assert "125 triệu đồng" in review["text"]
     # edit an answer from the summary: the capital
     await press(user, "Sửa một câu trả lời", "muốn sửa")

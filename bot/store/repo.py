@@ -32,6 +32,7 @@ from bot.store.models import (
     User,
     utcnow,
 )
+from rules.usage import Received
 
 Json = dict[str, Any]
 ITEM_MONEY_KEYS = ("cost_vnd", "state_vnd", "enterprise_vnd")
@@ -302,23 +303,23 @@ def dossier_by_ref(s: Session, ref: str) -> Dossier | None:
     return s.scalar(stmt)
 
 
-def used_this_year(s: Session, user_id: int, year: int) -> dict[str, int]:
-    """VND already approved per item_id in this user's approved dossiers of `year` (for the yearly caps)."""
+def received_this_year(s: Session, user_id: int, tax_code: str | None, year: int) -> list[Received]:
+    """Approved items of `year` for this firm: this account's dossiers and, by the firm's tax code, every
+    other account's on any channel (caps are per firm per year: TT06 Art. 3.5)."""
+    firm = Dossier.user_id == user_id
+    if tax_code:
+        same_code = select(Enterprise.id).where(Enterprise.tax_code == tax_code)
+        firm = or_(firm, Dossier.enterprise_id.in_(same_code))
     stmt = (
-        select(DossierItem.item_id, func.sum(DossierItem.approved_vnd))
+        select(DossierItem.item_id, DossierItem.approved_vnd, DossierItem.quantity, DossierItem.data)
         .join(Dossier, Dossier.id == DossierItem.dossier_id)
-        .where(
-            Dossier.user_id == user_id,
-            Dossier.year == year,
-            Dossier.status == "approved",
-            DossierItem.approved_vnd.is_not(None),
-        )
-        .group_by(DossierItem.item_id)
+        .where(firm, Dossier.year == year, Dossier.status == "approved")
+        .where(DossierItem.approved_vnd.is_not(None))
     )
-    return {item_id: int(total or 0) for item_id, total in (s.execute(stmt)).all()}
-
-
-# enterprise profile
+    return [
+        Received(item_id, year, int(vnd or 0), int((data or {}).get("supported_units", quantity) or 0))
+        for item_id, vnd, quantity, data in s.execute(stmt).all()
+    ]
 
 
 def enterprise_of(s: Session, user_id: int) -> Enterprise | None:
@@ -568,9 +569,22 @@ def _user(s: Session, user_id: int) -> User:
     return user
 
 
-def export_user_data(s: Session, user_id: int) -> Json:
-    """Everything stored about a user, as JSON-serialisable data (the right of access)."""
+#: What an erasure keeps: dossiers still under review (ND80 Art. 32: the agency must answer them) and
+#: approved ones (records of state money, which ND80 Art. 31 lets the state recover).
+RETAINED_STATUSES = (*OPEN_STATUSES, "approved")
+
+
+def _events_about(user_id: int, key: str, dossier_ids: Iterable[int]) -> Any:
+    """Events about a user: on their dossiers, or done by them (consent, refused commands, erasure)."""
+    return or_(Event.dossier_id.in_(list(dossier_ids)), Event.actor == key)
+
+
+def export_user_data(s: Session, user_id: int, key: str | None = None) -> Json:
+    """Everything stored about a user, as JSON-serialisable data (the right of access): the profile,
+    the conversation, dossiers, files, every event about them, what they sent (the updates as the
+    platform delivered them) and every message the bot sent or will send them."""
     user = _user(s, user_id)
+    key = key or user_key(user.channel, user.external_id)
     enterprise = enterprise_of(s, user_id)
     dossiers = list(
         s.scalars(
@@ -581,7 +595,15 @@ def export_user_data(s: Session, user_id: int) -> Json:
         )
     )
     attachments = s.scalars(select(Attachment).where(Attachment.user_id == user_id).order_by(Attachment.id))
-    events = s.scalars(select(Event).where(Event.dossier_id.in_([d.id for d in dossiers])).order_by(Event.id))
+    events = s.scalars(
+        select(Event).where(_events_about(user_id, key, (d.id for d in dossiers))).order_by(Event.id)
+    )
+    updates = s.scalars(
+        select(ProcessedUpdate)
+        .where(ProcessedUpdate.user_key == key)
+        .order_by(ProcessedUpdate.received_at, ProcessedUpdate.update_id)
+    )
+    messages = s.scalars(select(Outbox).where(Outbox.user_id == user_id).order_by(Outbox.id))
     return {
         "exported_at": utcnow().isoformat(),
         "user": _plain(user),
@@ -590,52 +612,80 @@ def export_user_data(s: Session, user_id: int) -> Json:
         "dossiers": [{**_plain(d), "items": [_plain(item) for item in d.items]} for d in dossiers],
         "attachments": [_plain(a) for a in attachments],
         "events": [_plain(e) for e in events],
+        "received": [_plain(u) for u in updates],
+        "sent": [_plain(m) for m in messages],
     }
 
 
+def _spooled(payloads: Iterable[Json]) -> list[str]:
+    """The spool files of outbox messages (a /mydata export not delivered yet)."""
+    return [
+        str(document["path"])
+        for payload in payloads
+        for document in payload.get("documents") or []
+        if isinstance(document, dict) and document.get("spool") and document.get("path")
+    ]
+
+
 def erase_user(s: Session, user_id: int, keep_statuses: Iterable[str] = OPEN_STATUSES) -> Json:
-    """Delete a user's personal data, except dossiers still under review (ND80 Art. 32) and their files.
+    """Delete a user's personal data, except the dossiers in ``keep_statuses`` with their items, files
+    and audit trail.
 
     Deletes the conversation state, the enterprise profile (kept dossiers hold their own snapshot), the
-    other dossiers with their items and audit events, attachments not linked to a kept dossier, outbox
-    messages and inbox updates; blanks display_name and sets deleted_at. Returns the kept refs, a count per
-    table, and "files": the paths of deleted attachments, for the caller to unlink after commit.
+    other dossiers with their items and events, the events the user's own actions wrote (consent,
+    refused commands), attachments not linked to a kept dossier, the outbox messages. The inbox keeps
+    the ids of the updates already handled, without their content or sender, so that a redelivery is
+    recognised and not handled again (it would enrol the user anew). Blanks display_name, sets
+    deleted_at. Returns the kept refs ("kept_dossiers"; "kept": (ref, status) pairs), a count per table,
+    and "files": what to delete from disk after the commit (attachment files no other row uses, spooled
+    exports).
     """
     user = _user(s, user_id)
+    key = user_key(user.channel, user.external_id)
     mine = (
         s.execute(select(Dossier.id, Dossier.ref, Dossier.status).where(Dossier.user_id == user_id))
     ).all()
     keep = set(keep_statuses)
-    kept = sorted((row.id, row.ref) for row in mine if row.status in keep)
-    kept_ids = [dossier_id for dossier_id, _ in kept]
+    kept = sorted((row.id, row.ref, row.status) for row in mine if row.status in keep)
+    kept_ids = [dossier_id for dossier_id, _, _ in kept]
     doomed_ids = [row.id for row in mine if row.status not in keep]
     loose = (Attachment.user_id == user_id) & (
         Attachment.dossier_id.is_(None) | Attachment.dossier_id.not_in(kept_ids)
     )
-    files = list(s.scalars(select(Attachment.path).where(loose).order_by(Attachment.id)))
+    files = set(s.scalars(select(Attachment.path).where(loose)))
+    spooled = _spooled(s.scalars(select(Outbox.payload).where(Outbox.user_id == user_id)))
     # the kept dossiers hold their own snapshot of the profile; detach them so it can go
     s.execute(update(Dossier).where(Dossier.id.in_(kept_ids)).values(enterprise_id=None))
-    statements = {
+    own_events = (Event.actor == key) & (Event.dossier_id.is_(None) | Event.dossier_id.in_(doomed_ids))
+    statements: dict[str, Executable] = {
         "attachments": delete(Attachment).where(loose),
-        "events": delete(Event).where(Event.dossier_id.in_(doomed_ids)),
+        "events": delete(Event).where(Event.dossier_id.in_(doomed_ids) | own_events),
         "dossier_items": delete(DossierItem).where(DossierItem.dossier_id.in_(doomed_ids)),
         "dossiers": delete(Dossier).where(Dossier.id.in_(doomed_ids)),
         "conversation_states": delete(ConversationState).where(ConversationState.user_id == user_id),
         "enterprises": delete(Enterprise).where(Enterprise.user_id == user_id),
         "outbox": delete(Outbox).where(Outbox.user_id == user_id),
-        "processed_updates": delete(ProcessedUpdate).where(
-            ProcessedUpdate.user_key == user_key(user.channel, user.external_id)
-        ),
+        # handled updates: the key stays, the content goes (unhandled ones are handled in turn)
+        "processed_updates": update(ProcessedUpdate)
+        .where(ProcessedUpdate.user_key == key, ProcessedUpdate.processed_at.is_not(None))
+        .values(payload={}, user_key=None),
     }
     # "evaluate" also removes the deleted rows from this session's identity map
     deleted = {
         table: _rowcount(s, statement.execution_options(synchronize_session="evaluate"))
         for table, statement in statements.items()
     }
+    # a file sent by two people (the store keeps one copy per content) stays for the other one
+    shared = set(s.scalars(select(Attachment.path).where(Attachment.path.in_(files)))) if files else set()
     user.display_name = None
     user.deleted_at = utcnow()
     s.flush()
-    return {"kept_dossiers": [ref for _, ref in kept], "deleted": deleted, "files": files}
+    return {
+        "kept_dossiers": [ref for _, ref, _ in kept],
+        "kept": [(ref, status) for _, ref, status in kept],
+        "deleted": deleted,
+        "files": sorted(files - shared) + spooled,
+    }
 
 
 # officers and the review of dossiers

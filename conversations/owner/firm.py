@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +19,9 @@ from conversations.steps import (
     yes_no_step,
 )
 from conversations.validators import normalize_email, normalize_phone, normalize_tax_code
-from rules.catalogue import EntityType, Flag
+from rules import explain
+from rules.catalogue import DateKey, EntityType, Flag
+from rules.dates import DateError, parse_date
 from rules.estimate import Profile
 from rules.size import Declaration, Sector, SizeResult, classify, many_female_workers
 from rules.text import fold
@@ -102,6 +105,31 @@ def _female_step() -> Step:
     return count_step("female_workers", "ask.female_workers", "example.female_workers", maximum=maximum)
 
 
+def date_key(key: DateKey) -> str:
+    return f"date:{key.value}"
+
+
+def date_step(key: DateKey) -> Step:
+    """The date a time limit counts from (asked once, wherever an item or the start-up status needs it)."""
+
+    def prompt(view: View) -> Prompt:
+        return Prompt((say(f"ask.date.{key.value}"),), example=say("example.date"))
+
+    def parse(view: View, inp: Input) -> str:
+        try:
+            day = parse_date(inp.text)
+        except DateError as exc:
+            raise Invalid(f"dates.error.{exc.code}") from exc
+        if day > view.ctx.today:
+            raise Invalid("dates.error.future")
+        return day.isoformat()
+
+    def summary(view: View, value: Any) -> Line:
+        return Plain(explain.date_text(dt.date.fromisoformat(str(value)), view.lang))
+
+    return Step(date_key(key), prompt, parse, summary=summary)
+
+
 def profile_steps() -> list[Step]:
     return [
         text_step("name", "ask.name", free_text(2, 200), "error.name", "example.name"),
@@ -134,9 +162,15 @@ def declaration_steps(answers: Mapping[str, Any], ctx: Context) -> list[Step]:
             "startup", "ask.startup", lambda v: [Choice(k, say(f"startup.{k}")) for k in STARTUP_EVIDENCE]
         )
     )
-    steps.append(
-        choice_step("linkage", "ask.linkage", lambda v: [Choice(k, say(f"linkage.{k}")) for k in LINKAGE])
-    )
+    if answers.get("startup") not in (
+        None,
+        "none",
+    ):  # at most 5 years from first registration (L04 Art. 17.1)
+        steps.append(date_step(DateKey.first_registration))
+    if linkage_can_matter(answers, ctx):
+        steps.append(
+            choice_step("linkage", "ask.linkage", lambda v: [Choice(k, say(f"linkage.{k}")) for k in LINKAGE])
+        )
     if rural_programme_here(answers, ctx):
         steps.append(yes_no_step("rural_industry", "ask.rural_industry"))
     return steps
@@ -158,6 +192,27 @@ def programme_here(region: Any, answers: Mapping[str, Any]) -> bool:
     if region.level == "province":
         return same_province
     return same_province and fold(places.short_name(commune)) == fold(region.commune or "")
+
+
+LINKAGE_FLAGS = frozenset({Flag.cluster, Flag.value_chain})
+
+
+def linkage_can_matter(answers: Mapping[str, Any], ctx: Context) -> bool:
+    """Ask about clusters and value chains only if an item here needs them and the firm meets the rest of
+    its conditions (production/processing: TT06 Chapter II Section 4, Art. 5.1.b)."""
+    flags = flags_of(answers)
+    for programme in {
+        *ctx.catalogue.programmes_asking(Flag.cluster),
+        *ctx.catalogue.programmes_asking(Flag.value_chain),
+    }:
+        if not programme_here(programme.region, answers):
+            continue
+        for item in programme.items:
+            linkage = [c for c in item.requires if LINKAGE_FLAGS & set(c.any_of)]
+            others = [c for c in item.requires if not LINKAGE_FLAGS & set(c.any_of)]
+            if linkage and all(flags & set(c.any_of) for c in others):
+                return True
+    return False
 
 
 def rural_programme_here(answers: Mapping[str, Any], ctx: Context) -> bool:
@@ -205,9 +260,13 @@ def flags_of(answers: Mapping[str, Any]) -> frozenset[Flag]:
     return frozenset(flags)
 
 
+def dates_of(answers: Mapping[str, Any]) -> dict[DateKey, dt.date]:
+    return {k: dt.date.fromisoformat(str(answers[date_key(k)])) for k in DateKey if answers.get(date_key(k))}
+
+
 def profile_of(answers: Mapping[str, Any]) -> Profile:
     entity = ENTITY_OF.get(str(answers.get("entity_type")), EntityType.enterprise)
-    return Profile.of(size_of(answers), flags_of(answers), entity)
+    return Profile.of(size_of(answers), flags_of(answers), entity, dates_of(answers))
 
 
 def summary_line(step: Step, view: View) -> Line:

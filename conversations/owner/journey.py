@@ -12,8 +12,9 @@ from conversations.messages import Choice, Effect, Line, Money, Msg, Plain, say
 from conversations.officer.agencies import route
 from conversations.owner import firm
 from conversations.owner.support import checklist as evidence_checklist
-from conversations.owner.support import chosen, estimate_lines, estimates, support_steps
+from conversations.owner.support import chosen, declared_other, estimate_lines, estimates, support_steps
 from rules import explain
+from rules.estimate import NOTHING_USED
 from rules.size import SizeResult
 
 FLOW = "owner"
@@ -84,10 +85,10 @@ def review_lines(view: View) -> list[Line]:
     ests = estimates(view.answers, view.ctx, offers)
     lines: list[Line] = [say("review.title", name=Plain(str(view.answers.get("name", ""))))]
     for est in ests:
-        lines.extend(estimate_lines(est, view.lang))
+        lines.extend(estimate_lines(est, view.lang, view.ctx))
     total = sum(e.state_vnd for e in ests)
     lines.append(say("review.total", total=Money(total)))
-    if any(r.needs_network_consultant for o in offers for r in o.rows):
+    if any(view.ctx.catalogue.contents[o.content].consulting for o in offers):
         lines.append(say("review.network_consultant"))
     lines.append(say("estimate.indicative"))
     return lines
@@ -143,6 +144,7 @@ def filing_data(view: View) -> dict[str, Any]:
         items.append(
             {
                 "family": offer.family,
+                "content": offer.content,
                 "item_id": est.item.id,
                 "code": est.item.code,
                 "programme_id": view.ctx.catalogue.programme_of(est.item.id).id,
@@ -159,6 +161,17 @@ def filing_data(view: View) -> dict[str, Any]:
                     "basis_vi": est.item.basis.cite("vi"),
                     "basis_en": est.item.basis.cite("en"),
                     "size_used": est.size.value if est.size else None,
+                    "supported_units": est.amount.supported_units if est.amount else 0,
+                    "used_known_vnd": view.ctx.used.get(offer.content, NOTHING_USED).vnd,
+                    "used_known_units": view.ctx.used.get(offer.content, NOTHING_USED).units,
+                    "used_declared_vnd": declared_other(answers, offer).vnd,
+                    "used_declared_units": declared_other(answers, offer).units,
+                    "levels": est.levels,
+                    "procedure": view.ctx.catalogue.contents[offer.content].procedure.value,
+                    "windows": [
+                        {"since": w.since.isoformat(), "until": w.until.isoformat(), "years": w.limit.years}
+                        for w in est.windows
+                    ],
                     "quote": bool(answers.get(f"quote:{offer.family}")),
                     "consultant_code": answers.get(f"consultant:{offer.family}") or None,
                     "evidence": list(est.item.evidence),

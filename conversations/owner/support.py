@@ -7,27 +7,43 @@ from dataclasses import dataclass
 from typing import Any
 
 from conversations.context import Context
-from conversations.engine import Prompt, Step, View
+from conversations.engine import Input, Prompt, Step, View
 from conversations.messages import Choice, Line, Plain, say
-from conversations.owner.firm import DECLARATION_STEPS, PROFILE_STEPS, profile_of, programme_here
+from conversations.owner.firm import (
+    DECLARATION_STEPS,
+    PROFILE_STEPS,
+    date_key,
+    date_step,
+    profile_of,
+    programme_here,
+)
 from conversations.steps import count_step, money_step, multi_step, text_step, yes_no_step
 from rules import explain
-from rules.catalogue import QUANTITY_UNITS, Item, Kind
-from rules.estimate import Estimate, Profile, estimate, refusal
+from rules.catalogue import QUANTITY_UNITS, DateKey, Item, Kind
+from rules.estimate import NOTHING_USED, Estimate, Profile, Request, Used, estimate, estimate_all, refusal
 from rules.text import fold
 
 KIND_ORDER = (Kind.consulting, Kind.digital, Kind.training, Kind.startup, Kind.cluster, Kind.khuyen_cong)
 NOT_YET_WORDS = ("chua co", "chua", "khong", "none", "not yet", "no", "ko", "ko co", "khong co", "k")
+#: "Nothing received from other agencies" (one tap away: the money question accepts these).
+NONE_WORDS = ("chua", "chua co", "chua nhan", "khong", "khong co", "ko", "k", "none", "no", "nothing", "0")
 #: The cost used to pick the row shown for a family in the list (the row that can give the most).
 DISPLAY_COST = 10**12
 
 
 @dataclass(frozen=True)
 class Offer:
-    family: str
-    programme_id: str
+    """One support content the owner may choose: every row of it in the programmes that apply here.
+
+    A content is offered once, never once per programme: its rows are levels of one support, and the
+    firm gets the most favourable one (ND80 Art. 4.2; TT06 Art. 3.4).
+    """
+
+    family: str  # the content's code (its first Annex row, e.g. "III.A"): chosen, and answers keyed on it
+    content: str  # the content id (rules/data/contents.yaml)
+    programme_id: str  # the programme of the row shown in the list
     rows: tuple[Item, ...]
-    shown: Item  # the row whose title the owner reads
+    shown: Item  # the row whose title the owner reads: the one that can give the most
 
     @property
     def kind(self) -> Kind:
@@ -36,7 +52,7 @@ class Offer:
 
 def offers(answers: Mapping[str, Any], ctx: Context) -> list[Offer]:
     """The supports this profile may get here and today, grouped by kind then programme."""
-    relevant = tuple((k, answers.get(k)) for k in (*PROFILE_STEPS, *DECLARATION_STEPS))
+    relevant = tuple((k, answers.get(k)) for k in _OFFER_KEYS)
     key = (relevant, ctx.today, ctx.open_item_ids, id(ctx.catalogue))
     found = _OFFERS.get(key)
     if found is None:
@@ -47,20 +63,28 @@ def offers(answers: Mapping[str, Any], ctx: Context) -> list[Offer]:
 
 
 _OFFERS: dict[tuple[Any, ...], tuple[Offer, ...]] = {}
+#: The answers the offers depend on: free text (the firm's name, address...) does not decide them and
+#: would make each key as big as what the owner typed.
+_FREE_TEXT = ("name", "tax_code", "address", "phone", "email")
+_OFFER_KEYS = (
+    *(k for k in (*PROFILE_STEPS, *DECLARATION_STEPS) if k not in _FREE_TEXT),
+    *(date_key(d) for d in DateKey),
+)
 
 
 def _offers(answers: Mapping[str, Any], ctx: Context) -> tuple[Offer, ...]:
     profile = profile_of(answers)
     found: list[Offer] = []
-    for family, rows in ctx.catalogue.families().items():
-        programme = ctx.catalogue.programme_of(rows[0].id)
-        if not programme_here(programme.region, answers):
-            continue
-        fitting = tuple(r for r in rows if not r.unconfirmed and refusal(r, profile, ctx.today) is None)
+    for content, rows in ctx.catalogue.content_rows().items():
+        here = tuple(r for r in rows if programme_here(ctx.catalogue.programme_of(r.id).region, answers))
+        fitting = tuple(
+            r for r in here if not r.unconfirmed and refusal(r, profile, ctx.today, assume_dates=True) is None
+        )
         if not fitting or any(r.id in ctx.open_item_ids for r in rows):
             continue
-        best = estimate(fitting, profile, DISPLAY_COST, on=ctx.today)
-        found.append(Offer(family, programme.id, rows, best.item))
+        best = estimate(fitting, profile, DISPLAY_COST, on=ctx.today, assume_dates=True)
+        programme = ctx.catalogue.programme_of(best.item.id).id
+        found.append(Offer(rows[0].family_key, content, programme, here, best.item))
     programme_order = {pid: i for i, pid in enumerate(ctx.catalogue.programmes)}
     found.sort(key=lambda o: (KIND_ORDER.index(o.kind), programme_order[o.programme_id]))
     return tuple(found)
@@ -69,7 +93,7 @@ def _offers(answers: Mapping[str, Any], ctx: Context) -> tuple[Offer, ...]:
 def blocked_by_open_dossier(answers: Mapping[str, Any], ctx: Context) -> int:
     """How many supports are left out because an open dossier already asks for them (TT06 Art. 3.4)."""
     return sum(
-        1 for rows in ctx.catalogue.families().values() if any(r.id in ctx.open_item_ids for r in rows)
+        1 for rows in ctx.catalogue.content_rows().values() if any(r.id in ctx.open_item_ids for r in rows)
     )
 
 
@@ -118,17 +142,21 @@ def _consultant_code(text: str) -> str | None:
     return value if 2 <= len(value) <= 40 and not value.startswith("/") else None
 
 
-def item_steps(offer: Offer, lang: str) -> list[Step]:
+def item_steps(offer: Offer, view: View) -> list[Step]:
     row = offer.shown
-    title = row.title.get(lang)
+    title = row.title.get(view.lang)
     per_unit = row.cap_unit in QUANTITY_UNITS
+    content = view.ctx.catalogue.contents[offer.content]
     steps: list[Step] = []
+    for limit in (lim for r in offer.rows for lim in r.time_limits):
+        if date_key(limit.since) not in view.answers and all(date_key(limit.since) != s.name for s in steps):
+            steps.append(_titled(date_step(limit.since), title, row))
     if per_unit:
         steps.append(_quantity_step(offer, title))
     cost = money_step(f"cost:{offer.family}", "ask.cost_unit" if per_unit else "ask.cost", "example.cost")
     steps.append(_titled(cost, title, row))
     steps.append(_titled(yes_no_step(f"quote:{offer.family}", "ask.quote"), title, row))
-    if any(r.needs_network_consultant for r in offer.rows):
+    if content.consulting:
         code = text_step(
             f"consultant:{offer.family}",
             "ask.consultant",
@@ -137,7 +165,31 @@ def item_steps(offer: Offer, lang: str) -> list[Step]:
             "example.consultant",
         )
         steps.append(_titled(code, title, row))
+    steps.append(_titled(other_agency_step(offer), title, row))
+    if view.answers.get(f"other:{offer.family}") and any(r.max_units for r in offer.rows):
+        units = count_step(f"other_units:{offer.family}", "ask.other_units", "example.quantity")
+        steps.append(_titled(units, title, row))
     return steps
+
+
+def other_agency_step(offer: Offer) -> Step:
+    """What other agencies paid this year for the content, with "none" one tap away (TT06 Art. 3.5)."""
+    money = money_step(
+        f"other:{offer.family}", "ask.other_agency", "example.other_agency", none_words=NONE_WORDS
+    )
+    none = Choice("_none", say("choice.none_received"), NONE_WORDS)
+
+    def prompt(view: View) -> Prompt:
+        shown = money.prompt(view)
+        return Prompt(shown.lines, (none,), shown.example)
+
+    def parse(view: View, inp: Input) -> int | None:
+        if inp.payload == none.payload:
+            return None
+        value: int | None = money.parse(view, inp)
+        return value or None
+
+    return Step(money.name, prompt, parse, summary=money.summary)
 
 
 def _quantity_step(offer: Offer, title: str) -> Step:
@@ -160,19 +212,33 @@ def _titled(step: Step, title: str, row: Item) -> Step:
 def support_steps(view: View) -> list[Step]:
     steps = [items_step()]
     for offer in chosen(view):
-        steps.extend(item_steps(offer, view.lang))
+        steps.extend(item_steps(offer, view))
     return steps
+
+
+def declared_other(answers: Mapping[str, Any], offer: Offer) -> Used:
+    """What the owner says other agencies already paid this year for the content (TT06 Art. 3.5)."""
+    money = int(answers.get(f"other:{offer.family}") or 0)
+    return Used(money, int(answers.get(f"other_units:{offer.family}") or 0))
+
+
+def used_for(answers: Mapping[str, Any], ctx: Context, offer: Offer) -> Used:
+    """Received this year for the content: approvals smebot knows of, plus what the owner declared."""
+    return ctx.used.get(offer.content, NOTHING_USED) + declared_other(answers, offer)
 
 
 def estimates(answers: Mapping[str, Any], ctx: Context, offers_: Sequence[Offer]) -> list[Estimate]:
     profile: Profile = profile_of(answers)
-    out = []
-    for offer in offers_:
-        cost = int(answers.get(f"cost:{offer.family}") or 0)
-        quantity = int(answers.get(f"qty:{offer.family}") or 1)
-        used = sum(ctx.used_vnd.get(r.id, 0) for r in offer.rows)
-        out.append(estimate(offer.rows, profile, cost, quantity, used, ctx.today))
-    return out
+    requests = [
+        Request(
+            offer.rows,
+            int(answers.get(f"cost:{offer.family}") or 0),
+            int(answers.get(f"qty:{offer.family}") or 1),
+        )
+        for offer in offers_
+    ]
+    used = {offer.content: used_for(answers, ctx, offer) for offer in offers_}
+    return estimate_all(requests, profile, used, ctx.today)
 
 
 def checklist(evidence_per_item: Iterable[Iterable[str]]) -> list[str]:
@@ -185,5 +251,6 @@ def checklist(evidence_per_item: Iterable[Iterable[str]]) -> list[str]:
     return seen
 
 
-def estimate_lines(est: Estimate, lang: str) -> list[Line]:
-    return [Plain(line) for line in explain.estimate_lines(est, lang)]
+def estimate_lines(est: Estimate, lang: str, ctx: Context) -> list[Line]:
+    lines = explain.estimate_lines(est, lang) + explain.context_lines(est, ctx.catalogue, lang)
+    return [Plain(line) for line in lines]
