@@ -6,6 +6,11 @@ costs less CPU per call than httpx + httpcore: it writes a request's headers and
 write and parses the answer in C. Everything above the transport (the methods, the JSON, the error
 mapping by HTTP status, ``RetryAfter``) stays PTB's own.
 
+One status is translated: PTB raises a plain ``NetworkError`` (which reads as "try again") for any HTTP
+status it has no class for, the 4xx ones included. A 4xx other than 401, 403, 404, 408, 409 and 429 (413
+"Request Entity Too Large", 414, 415...) is the platform refusing the request as it is, so it is handed to
+PTB as a 400 (``BadRequest``, with the platform's description): sending it again gets the same answer.
+
 Timeouts follow PTB's meaning: ``connect`` bounds opening a connection, ``pool`` waiting for a free one,
 ``read`` waiting for the answer, ``write`` sending the request; a request that overruns raises
 :class:`telegram.error.TimedOut`, any other transport failure :class:`telegram.error.NetworkError`.
@@ -18,6 +23,14 @@ import asyncio
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+# 4xx statuses PTB has its own exception for, or that may succeed when repeated (408, 429)
+_PTB_CLIENT_ERRORS = frozenset({400, 401, 403, 404, 408, 409, 429})
+
+
+def refusal_status(status: int) -> int:
+    """The status PTB is given: a 4xx it would take for a network error becomes a 400 (see above)."""
+    return 400 if 400 <= status < 500 and status not in _PTB_CLIENT_ERRORS else status
 
 
 class AiohttpRequest(BaseRequest):
@@ -105,7 +118,7 @@ class AiohttpRequest(BaseRequest):
         try:
             async with asyncio.timeout(overall):
                 async with self._session.request(method, url, data=data, timeout=timeout) as response:
-                    return response.status, await response.read()
+                    return refusal_status(response.status), await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:

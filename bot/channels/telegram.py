@@ -436,7 +436,7 @@ class TelegramChannel:
                 wait = (
                     retry_seconds(error)
                     if isinstance(error, RetryAfter)
-                    else backoff(failures - 1, 1.0, POLL_BACKOFF_CAP)
+                    else backoff(failures - 1, 0.25, POLL_BACKOFF_CAP)
                 )
                 reason = describe(error)
                 if reason != trouble:
