@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram.error import InvalidToken, NetworkError
 
+from bot import logs
 from bot.app import open_app
 from bot.channels.console import chat
 from bot.channels.telegram import DEFAULT_API, TelegramChannel, WebhookConfig, make_bot
@@ -24,9 +25,7 @@ def run_chat(args: argparse.Namespace) -> int:
     if args.db:
         overrides["database_url"] = f"sqlite+aiosqlite:///{args.db}"
     settings = load_settings(**overrides)
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
 
     async def main() -> int:
         app = await open_app(settings)
@@ -41,12 +40,8 @@ def run_chat(args: argparse.Namespace) -> int:
 
 def run_telegram(args: argparse.Namespace) -> int:
     settings = load_settings()
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # A Bot API URL carries the token. aiohttp (make_bot's backend) does not log requests; httpx, PTB's
-    # default, logs each at INFO with its URL: should anything fall back to it, the token stays out.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # no personal data in the log: exceptions by type, ids not text (bot/logs.py)
+    logs.configure(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not settings.telegram_token:
         raise UsageError(t("cli.error.no_token", args.lang))
     webhook_url = args.webhook_url or settings.telegram_webhook_url

@@ -75,8 +75,13 @@ def record_consent(
 def decline_consent(
     env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    """No consent, no data kept: the user row (and its state) goes."""
-    s.delete(user)
+    """No consent, no data kept: only what addresses the answer stays (the user row: platform, id,
+    language), and the ids of the updates handled, without their content. Someone who had erased their
+    data before and declines now keeps what the law keeps (see :func:`erase_me`)."""
+    summary = repo.erase_user(s, user.id, keep_statuses=repo.RETAINED_STATUSES)
+    user.consent_at = None
+    user.consent_version = None
+    results["_remove"] = tuple(summary["files"])
     results["_forget"] = True
 
 
@@ -220,22 +225,31 @@ def notify_staff(s: Session, user_key: str, payload: dict[str, Any], dedup_key: 
 def export_my_data(
     env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    content = json.dumps(
-        repo.export_user_data(s, user.id), ensure_ascii=False, indent=2, default=str
-    ).encode()
+    exported = repo.export_user_data(s, user.id, repo.user_key(user.channel, user.external_id))
+    content = json.dumps(exported, ensure_ascii=False, indent=2, default=str).encode()
     results["documents:mydata"] = [Document("smebot-mydata.json", content, "application/json")]
 
 
 def erase_me(
     env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    # Approved dossiers are records of state money (recoverable under ND80 Art. 31): kept with open ones.
-    summary = repo.erase_user(s, user.id, keep_statuses=(*repo.OPEN_STATUSES, "approved"))
-    kept = summary.get("kept_dossiers") or []
-    results["erase_summary"] = (
-        t("deleteme.kept_dossiers", lang, refs=", ".join(kept)) if kept else t("deleteme.nothing_kept", lang)
-    )
-    repo.add_event(s, key, "erase", after={"kept_dossiers": kept})
+    """Everything about the user goes, rows and files, but what the law keeps: dossiers still under
+    review (ND80 Art. 32) and approved ones, records of state money that may be recovered (ND80 Art. 31).
+    The answer lists them, each with its reason."""
+    summary = repo.erase_user(s, user.id, keep_statuses=repo.RETAINED_STATUSES)
+    kept: list[tuple[str, str]] = summary["kept"]
+    under_review = [ref for ref, status in kept if status in repo.OPEN_STATUSES]
+    approved = [ref for ref, status in kept if status == "approved"]
+    lines = []
+    if under_review:
+        lines.append(t("privacy.kept_under_review", lang, refs=", ".join(under_review)))
+    if approved:
+        lines.append(t("privacy.kept_approved", lang, refs=", ".join(approved)))
+    if kept:
+        lines.append(t("privacy.kept_what", lang))
+    results["erase_summary"] = "\n".join(lines) if lines else t("deleteme.nothing_kept", lang)
+    repo.add_event(s, key, "erase", after={"kept_dossiers": [ref for ref, _ in kept]})
+    results["_remove"] = tuple(summary["files"])
     results["_forget"] = True
 
 

@@ -30,7 +30,14 @@ log = logging.getLogger("smebot.db")
 
 DEFAULT_URL = "sqlite+aiosqlite:///smebot.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000")
+# secure_delete: deleted rows are overwritten with zeros, so an erasure leaves nothing in the file
+SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "foreign_keys=ON",
+    "busy_timeout=5000",
+    "secure_delete=ON",
+)
 _MIGRATION_LOCK = (
     0x534D45424F54  # "SMEBOT": a PostgreSQL advisory lock, so two processes never migrate at once
 )
