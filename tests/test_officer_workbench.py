@@ -9,6 +9,7 @@ tests/test_journey.py); everything after that is typed by the people themselves.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -23,15 +24,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.attachments import AttachmentStore
+from bot.channels.telegram import TelegramChannel, make_bot
 from bot.charts import number_text, stats_figure
 from bot.service import Service
+from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store import repo
+from bot.store.db import open_db
 from bot.store.models import Dossier, Event, User, utcnow
+from conversations.officer.agencies import load_agencies
 from conversations.officer.handler import ADMIN_COMMANDS, OFFICER_COMMANDS
+from rules.catalogue import default_catalogue
+from rules.deadline import Calendar
 from tests.driver import Clock, Owner, open_service
+from tests.fakes.telegram_api import FakeTelegram, FakeUser
 
 matplotlib.use("Agg")
 
+TOKEN = "123456:TEST"
 QUANG_TRI = "so-cong-thuong-quang-tri"
 VINH_THUY = "ubnd-xa-vinh-thuy"
 PROFILE = {
@@ -507,3 +516,61 @@ def _grand_state(ws: Any) -> int:
         if isinstance(row[6], int) and row[3] is not None and not str(row[6]).startswith("="):
             total += row[6]
     return total
+
+
+# --- the same workbench over Telegram, where the buttons matter ----------------------------------------
+
+
+@pytest.fixture
+async def telegram(tmp_path: Path) -> AsyncIterator[tuple[FakeTelegram, Service, Path]]:
+    """Real python-telegram-bot against the fake Bot API over HTTP, on a real SQLite file."""
+    async with FakeTelegram(token=TOKEN) as fake:
+        db = await open_db(f"sqlite+aiosqlite:///{tmp_path / 'smebot.db'}")
+        staff = Staff(frozenset({"telegram:900"}), load_agencies(DEFAULT_AGENCIES), Calendar())
+        service = Service(db, default_catalogue(), Clock(), staff, documents_dir=tmp_path / "documents")
+        store = AttachmentStore(tmp_path / "files", 5 * 1024 * 1024, ("image/", "application/pdf"))
+        channel = TelegramChannel(service, db, make_bot(TOKEN, fake.base_url), store, chat_interval=0.01)
+        stop = asyncio.Event()
+        task = asyncio.create_task(channel.run(stop))
+        try:
+            yield fake, service, tmp_path
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=15)
+            await db.close()
+
+
+async def tap(user: FakeUser, label: str, expect: str) -> dict[str, Any]:
+    for n, (text, _) in enumerate(user.buttons(), 1):
+        if label in text:
+            await user.press_button(n)
+            return await user.wait_for(expect, timeout=15)
+    raise AssertionError(f"no button {label!r} in {user.buttons()}")
+
+
+async def test_officer_workbench_over_telegram_with_buttons(telegram: tuple) -> None:
+    fake, service, tmp_path = telegram
+    ref = await seed(service, "lan")
+    owner = await consent(service, "lan")
+    store = AttachmentStore(tmp_path / "owner-files", 1 << 20, ("application/pdf",))
+    await owner.send(file=store.keep("bao-gia.pdf", b"%PDF-1.4 stamped quote"))
+    admin = fake.user(900, "Admin")
+    await admin.send_text("/officer_add telegram:901 so-cong-thuong-quang-tri")
+    await admin.wait_for("Đã thêm cán bộ telegram:901", timeout=15)
+
+    minh = fake.user(901, "Minh", "vi")
+    await minh.send_text("/start")
+    greeting = await minh.wait_for("Xin chào cán bộ telegram:901", timeout=15)
+    assert "điều khoản" not in greeting["text"].lower()  # no consent screen
+    await tap(minh, "Hàng chờ", ref)
+    seen = await tap(minh, ref, f"Hồ sơ {ref}")
+    assert "0912345678" in seen["text"] and "#1 bao-gia.pdf" in seen["text"]
+    await minh.send_text(f"/approve {ref}")  # not claimed yet: said, and the claim offered as a button
+    await minh.wait_for("chưa có cán bộ nhận xử lý", timeout=15)
+    await tap(minh, "Nhận xử lý", f"Đã nhận xử lý hồ sơ {ref}")
+    await minh.send_text(f"/files {ref}")
+    await minh.wait_for("Các tệp của hồ sơ", timeout=15)
+    wanted = f"{ref}-1-bao-gia.pdf"
+    uploads = await fake.wait_for_calls("sendDocument", 3)  # the dossier's DOCX and HTML, then the file
+    upload = next(c.files["document"] for c in uploads if c.files["document"].filename == wanted)
+    assert upload.content == b"%PDF-1.4 stamped quote"
