@@ -55,6 +55,9 @@ DOCUMENTS: dict[str, Text] = {
     "ND45": Text(vi="Nghị định 45/2012/NĐ-CP", en="Decree 45/2012/ND-CP"),
     "ND235": Text(vi="Nghị định 235/2025/NĐ-CP", en="Decree 235/2025/ND-CP"),
     "ND13": Text(vi="Nghị định 13/2023/NĐ-CP", en="Decree 13/2023/ND-CP"),
+    "TT06-A3.3-F1": Text(
+        vi="Mẫu 1 Phụ lục 3.3 Thông tư 06/2022/TT-BKHĐT", en="Circular 06/2022/TT-BKHDT Annex 3.3, Form 1"
+    ),
     "TT52": Text(vi="Thông tư 52/2023/TT-BTC", en="Circular 52/2023/TT-BTC"),
     "TT86": Text(vi="Thông tư 86/2024/TT-BTC", en="Circular 86/2024/TT-BTC"),
 }
