@@ -31,7 +31,7 @@ async def env(db_url: str) -> AsyncIterator[tuple[object, AsyncEngine, Clock]]:
 
 async def file_micro_services_consulting(owner: Owner) -> None:
     """From the sector question: a micro services firm files a 40 M consulting contract (III.A.1.1)."""
-    # a services firm is not asked about clusters: their supports are for production/processing (TT06 Art. 5.1.b)
+    # a services firm is not asked about clusters: those supports are for production (TT06 Art. 5.1.b)
     await owner.script("dich vu", "6", "4", "3 tỷ", "1 tỷ", "trên 1 năm", "khong", "khong", "khong", "1", "1")
     await owner.send(payload="III.A")
     await owner.send("xong")
