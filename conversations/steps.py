@@ -136,7 +136,7 @@ def count_step(
     def prompt(view: View) -> Prompt:
         return Prompt((say(key),), example=say(example))
 
-    def parse(view: View, inp: Input) -> int | Guess:
+    def parse(view: View, inp: Input) -> int:
         number = understand.read_count(inp.text)
         value = number.value
         if value < minimum:
@@ -144,7 +144,7 @@ def count_step(
         limit = maximum(view) if maximum else None
         if limit is not None and value > limit:
             raise Invalid("error.count_max", max=limit)
-        return Guess(value) if number.guessed else value
+        return value
 
     def summary(view: View, value: Any) -> Line:
         return Plain(str(value))

@@ -342,7 +342,10 @@ def _guess(choices: Sequence[Choice], text: str, lang: str) -> Choice | None:
         if len(starts) == 1:
             return starts[0]
     typed = [w for w in _tokens(text) if w not in FILLERS]
-    if typed and len("".join(typed)) >= 2:
+    words_of = [{w for n in _names(c, lang) for w in _tokens(n)} for c in choices]
+    # at least one typed word must tell the choices apart ("co" is in most startup labels: not a guess)
+    telling = any(sum(w in words for words in words_of) <= max(2, len(choices) // 4) for w in typed)
+    if typed and telling and len("".join(typed)) >= 2:
         best: list[tuple[int, Choice]] = []
         for choice in choices:
             extra = min(
@@ -358,7 +361,7 @@ def _guess(choices: Sequence[Choice], text: str, lang: str) -> Choice | None:
         best.sort(key=lambda pair: pair[0])
         if best and (len(best) == 1 or best[0][0] < best[1][0]):
             return best[0][1]
-    if len(wanted) >= 4:
+    if len(wanted) >= 4 and telling:
         scored = sorted(
             (
                 (
@@ -648,7 +651,8 @@ def read_months(text: str) -> int | None:
 NO_AMOUNT = _phrases(
     "chua co, chua, khong co, khong, ko, ko co, k co, none, no, nothing, no revenue, 0, 0 d, "
     "0 dong, chua co doanh thu, khong co doanh thu, ko co doanh thu, chua phat sinh, "
-    "chua phat sinh doanh thu, not yet, nil, zero, khong dong, chua co dt, ko co dt"
+    "chua phat sinh doanh thu, not yet, nil, zero, khong dong, chua co dt, ko co dt, no revenue yet, "
+    "none yet, nothing yet, no revenue at all, chua co dong nao"
 )
 _PLAIN_MONEY = re.compile(
     r"^[0-9][0-9.,]*\s*(?:ty|ti|trieu|tr|nghin|ngan|k|billion|million|thousand|m|bn)?\s*(?:vnd|dong|d)?$"
@@ -666,7 +670,7 @@ def read_money(text: str, *, none_ok: bool = False) -> Amount:
     """An amount of đồng: "2,5 ty", "150tr", "khoang 300tr", "tam 2 ty ruoi", "2.500.000.000 d";
     "chua co" gives None when ``none_ok``. Raises :class:`Invalid` (money.error.*, understand.money_*)."""
     bare = _bare(text)
-    if none_ok and bare in NO_AMOUNT:
+    if none_ok and (bare in NO_AMOUNT or yes_no(text) is False):
         return Amount(None)
     words = bare.split()
     _, bound = _strip_prefix(words, BOUNDS)
