@@ -37,7 +37,7 @@ async def show(service: Service, replies: list[Rendered], out: TextIO, documents
 def to_input(line: str, last: list[Rendered], store: AttachmentStore, lang: str) -> Input | str:
     """A typed line as engine input; a string is an error to show instead."""
     text = line.strip()
-    if text.startswith("/file"):
+    if text == "/file" or text.startswith("/file "):  # not /files, the officer command
         path = Path(text[5:].strip()).expanduser()
         if not path.is_file():
             return t("file.refused.missing", lang, name=str(path))
