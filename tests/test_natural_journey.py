@@ -188,6 +188,7 @@ ENGLISH = [
     ("Expected cost?", "50 million"),
     ("provider's quote already?", "yes"),
     ("consultant's network code?", "not yet"),
+    ("from another agency or programme?", "nothing"),
     ("File the dossier", "file"),
 ]
 
