@@ -5,10 +5,21 @@ from __future__ import annotations
 import re
 
 TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
-_TAX = re.compile(r"^(\d{10})(?:-(\d{3}))?$")
+_TAX = re.compile(r"^([0-9]{10})(?:-([0-9]{3}))?$")
 # Vietnamese mobile prefixes after the 2018 renumbering: 03x, 05x, 07x, 08x, 09x.
-_MOBILE = re.compile(r"^0(3[2-9]|5[2689]|7[06-9]|8[1-9]|9\d)\d{7}$")
+_MOBILE = re.compile(r"^0(3[2-9]|5[2689]|7[06-9]|8[1-9]|9[0-9])[0-9]{7}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+#: A label people type before the value: "MST: 0100109106", "sđt 0912 345 678", "email: a@b.vn".
+_LABEL = re.compile(
+    r"^\s*(?:mst|mã số thuế|ma so thue|msdn|mã số doanh nghiệp|ma so doanh nghiep|mã số|ma so|tax code|"
+    r"sđt|sdt|số điện thoại|so dien thoai|điện thoại|dien thoai|đt|dt|phone|tel|mobile|zalo|"
+    r"e-mail|email|mail)\s*(?:là|la|is)?\s*[:.\-]?\s*",
+    re.IGNORECASE,
+)
+
+
+def _unlabelled(text: str) -> str:
+    return _LABEL.sub("", text, count=1).strip().rstrip(".")
 
 
 def tax_check_digit(first_nine: str) -> int:
@@ -19,7 +30,7 @@ def tax_check_digit(first_nine: str) -> int:
 
 def normalize_tax_code(text: str) -> str | None:
     """ "0100109106" or "0100109106-001" (a branch) when the check digit holds; else None."""
-    compact = re.sub(r"[\s.]", "", text)
+    compact = re.sub(r"[\s.]", "", _unlabelled(text))
     match = _TAX.match(compact)
     if not match:
         return None
@@ -31,7 +42,7 @@ def normalize_tax_code(text: str) -> str | None:
 
 def normalize_phone(text: str) -> str | None:
     """Vietnamese mobile numbers: 0912 345 678, +84 912345678, 84912345678 -> 0912345678."""
-    digits = re.sub(r"[\s.\-()]", "", text)
+    digits = re.sub(r"[\s.\-()]", "", _unlabelled(text))
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
@@ -40,5 +51,5 @@ def normalize_phone(text: str) -> str | None:
 
 
 def normalize_email(text: str) -> str | None:
-    value = text.strip()
+    value = _unlabelled(text)
     return value.lower() if _EMAIL.match(value) else None

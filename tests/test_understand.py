@@ -459,3 +459,20 @@ def test_every_question_of_the_journey_takes_any_text(state: State, text: str, g
     assert outcome.replies
     _, error = engine.answer(JOURNEY, state, CTX, Input(text=text))
     assert error is None or error.key
+
+
+@pytest.mark.parametrize(
+    ("check", "typed", "value"),
+    [
+        (normalize_tax_code, "MST: 0100109106", "0100109106"),
+        (normalize_tax_code, "mã số thuế 0100 109 106", "0100109106"),
+        (normalize_tax_code, "٠١٠٠١٠٩١٠٦", None),  # digits of another script are not stored as they are
+        (normalize_phone, "sđt 0912 345 678", "0912345678"),
+        (normalize_phone, "SDT: 0912.345.678", "0912345678"),
+        (normalize_email, "email: Lienhe@GomViet.vn", "lienhe@gomviet.vn"),
+    ],
+)
+def test_a_label_before_the_value_is_not_part_of_it(
+    check: Callable[[str], str | None], typed: str, value: str | None
+) -> None:
+    assert check(typed) == value
