@@ -13,6 +13,9 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -574,3 +577,86 @@ async def test_officer_workbench_over_telegram_with_buttons(telegram: tuple) -> 
     uploads = await fake.wait_for_calls("sendDocument", 3)  # the dossier's DOCX and HTML, then the file
     upload = next(c.files["document"] for c in uploads if c.files["document"].filename == wanted)
     assert upload.content == b"%PDF-1.4 stamped quote"
+
+
+# --- one whole officer session through `smebot chat` (the README's Officers section) ------------------
+
+
+def terminal(tmp: Path, user: str, lines: list[str]) -> str:
+    env = {
+        **os.environ,
+        "SMEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'smebot.db'}",
+        "SMEBOT_FILES_DIR": str(tmp / "files"),
+        "SMEBOT_DOCUMENTS_DIR": str(tmp / "documents" / user),
+        "SMEBOT_ADMIN_IDS": "console:admin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--user", user],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return done.stdout
+
+
+async def test_an_officer_session_through_the_terminal_chat(tmp_path: Path) -> None:
+    today = dt.date.today()
+    service, db = await open_service(f"sqlite+aiosqlite:///{tmp_path / 'smebot.db'}", Clock(today))
+    ref = await seed(service, "lan", filed_on=today)
+    owner = await consent(service, "lan")
+    store = AttachmentStore(tmp_path / "files", 1 << 20, ("application/pdf",))
+    await owner.send(file=store.keep("bao-gia.pdf", b"%PDF-1.4 stamped quote"))
+    await db.close()
+    (tmp_path / "hop-dong.pdf").write_bytes(b"%PDF-1.4 signed contract")
+    (tmp_path / "chung-nhan.pdf").write_bytes(b"%PDF-1.4 certificate")
+
+    assert "Đã thêm cán bộ console:minh" in terminal(
+        tmp_path, "admin", [f"/officer_add console:minh {QUANG_TRI}"]
+    )
+    first = terminal(
+        tmp_path,
+        "minh",
+        [
+            "/queue cần bổ sung",
+            f"/dossier {ref}",
+            f"/approve {ref}",
+            "Nhận xử lý",
+            f"/files {ref}",
+            f"/assign {ref} 1 2",
+            f"/ask {ref} Hợp đồng tư vấn đã ký; Giấy chứng nhận doanh nghiệp do phụ nữ làm chủ",
+        ],
+    )
+    assert first.startswith("Xin chào cán bộ console:minh (Sở Công Thương tỉnh Quảng Trị).")
+    for expected in (
+        "Không có hồ sơ nào trong hàng chờ.",
+        "Liên hệ: địa chỉ 12 Lê Lợi · điện thoại 0912345678",
+        "#1 bao-gia.pdf (1 KB) → chưa gán giấy tờ",
+        "chưa có cán bộ nhận xử lý; cần nhận xử lý trước khi chấp thuận",
+        f"Đã nhận xử lý hồ sơ {ref}.",
+        "Các tệp của hồ sơ",
+        "Đã gán tệp #1 bao-gia.pdf cho «Báo giá",
+        "1. Hợp đồng tư vấn đã ký\n2. Giấy chứng nhận doanh nghiệp do phụ nữ làm chủ",
+    ):
+        assert expected in first, expected
+    received = tmp_path / "documents" / "minh" / f"{ref}-1-bao-gia.pdf"
+    assert received.read_bytes() == b"%PDF-1.4 stamped quote"
+
+    answered = terminal(
+        tmp_path, "lan", [f"/file {tmp_path / 'hop-dong.pdf'}", f"/file {tmp_path / 'chung-nhan.pdf'}"]
+    )
+    assert "Đã ghi cho mục 1" in answered and f"Hồ sơ {ref} đã được chuyển lại cán bộ xem xét" in answered
+
+    last = terminal(
+        tmp_path,
+        "minh",
+        [f"/approve {ref} III.A.2.2=100tr I.2.2=0 duyệt một phần", "/stats", "/export"],
+    )
+    assert "chủ doanh nghiệp đã gửi đủ các mục bạn yêu cầu" in last
+    assert f"Đã chấp thuận hồ sơ {ref}, tổng hỗ trợ 100 triệu đồng." in last
+    assert "1 hồ sơ — 1 được chấp thuận" in last
+    book = openpyxl.load_workbook(tmp_path / "documents" / "minh" / f"smebot-ke-hoach-{today.year}.xlsx")
+    assert _grand_state(book.worksheets[0]) == 100_000_000

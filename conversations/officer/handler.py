@@ -336,7 +336,7 @@ def history_line(at: dt.datetime, actor: str, action: str, note: str | None) -> 
         at=local.strftime("%d/%m/%Y %H:%M"),
         actor=actor,
         action=what,
-        note=Plain(f"· {note}") if note else Plain(""),
+        note=Plain(f" · {note}") if note else Plain(""),
     )
 
 
