@@ -29,7 +29,7 @@ def number_text(value: float, lang: str) -> str:
     whole = float(value).is_integer()
     text = f"{int(value):,}" if whole else f"{value:,.1f}"
     if lang == "vi":  # swap the separators: a dot groups thousands, a comma marks decimals
-        text = text.translate(str.maketrans({",": ".", ".": ","}))
+        text = text.translate(str.maketrans(",.", ".,"))
     return text
 
 

@@ -160,7 +160,7 @@ def answer_request(
     if attached:
         files = repo.dossier_attachments(s, dossier.id)
         same = [n for n, a in enumerate(files, start=1) if a.sha256 == attached["sha256"]]
-    if len(same) > 1:  # the same content was sent before: said, and it covers nothing new
+    if attached and len(same) > 1:  # the same content was sent before: said, and it covers nothing new
         said.append(t("request.duplicate", lang, n=same[0]))
         answered = requests.record_answer(asked, text=str(attached["name"]))
     elif attached:
