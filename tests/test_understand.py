@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -399,18 +398,18 @@ JOURNEY_ANSWERS = {
     "tax_code": "0100109106",
     "entity_type": "2",
     "province": "ha noi",
-    "commune": "hoan kiem",
+    "commune": "hoan kim",  # a guess, echoed: the walk keeps the state that waits for "co"
     "address": "12 Hang Bac",
     "phone": "0912345678",
     "email": "bo qua",
     "sector": "dich vu",
     "workers": "5",
     "female_workers": "2",
-    "revenue": "3 ty",
+    "revenue": "khoang 3 ty",
     "capital": "1 ty",
     "months": "12",
     "items": "1 xong",
-    "cost": "40 trieu",
+    "cost": "tam 40 trieu",
     "qty": "2",
 }
 FALLBACK = ("1", "khong", "chua", "15/3/2024", "10 trieu", "co")
@@ -431,7 +430,8 @@ def journey_states() -> list[State]:
             moved = handler.handle(state, Input(text=text), CTX).state
             if moved.cursor != state.cursor or moved.guess:
                 break
-        if moved.guess:  # an interpreted answer: confirm it
+        if moved.guess:  # an interpreted answer waits for its confirmation: a state of its own
+            states.append(moved)
             moved = handler.handle(moved, Input(text="co"), CTX).state
         state = moved
         if state.cursor and state.cursor not in {s.cursor for s in states}:
@@ -447,14 +447,14 @@ def test_the_property_walks_the_whole_journey() -> None:
     for step in ("name", "tax_code", "entity_type", "province", "commune", "workers", "revenue", "months"):
         assert step in cursors
     assert "items" in cursors and any(c and c.startswith("cost:") for c in cursors)
+    assert {s.cursor for s in STATES if s.guess} >= {"commune", "revenue"}
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(STATES), ANY_TEXT, st.booleans())
-def test_every_question_of_the_journey_takes_any_text(state: State, text: str, guess: bool) -> None:
-    """Whatever is typed at any question, the engine answers (an error line at worst), never raises."""
-    if guess:  # also while an interpreted answer waits for its confirmation
-        state = replace(state, guess={"step": state.cursor, "value": state.answers.get(state.cursor)})
+@given(st.sampled_from(STATES), ANY_TEXT)
+def test_every_question_of_the_journey_takes_any_text(state: State, text: str) -> None:
+    """Whatever is typed at any question (or while a guess waits to be confirmed), the engine answers
+    (an error line at worst), never raises."""
     outcome = handler.handle(state, Input(text=text), CTX)
     assert outcome.replies
     _, error = engine.answer(JOURNEY, state, CTX, Input(text=text))
