@@ -22,7 +22,7 @@ from bot.store import repo
 from bot.store.models import Dossier, User
 from conversations.messages import Msg, render_line
 from conversations.officer import request as requests
-from locales import t
+from locales import has, t
 from rules.catalogue import Catalogue
 from rules.money import format_vnd
 
@@ -315,9 +315,8 @@ def transition(
             {
                 "ref": dossier.ref,
                 "actor": last.actor if last else "?",
-                "action": Msg(f"action.{last.action}")
-                if last and last.action in ACTIONS
-                else (last.action if last else "?"),
+                # what they did, in the officer's language (any audited action has a history wording)
+                "action": Msg(f"history.{last.action}") if last and has(f"history.{last.action}") else "?",
             },
         )
         results["outcome"] = render_line(conflict, lang)
@@ -350,9 +349,6 @@ def transition(
         )
         results["notified"] = True
     results["outcome"] = render_line(data["done"], lang)
-
-
-ACTIONS = ("claim", "ask", "answer", "approve", "reject", "withdraw")
 
 
 def note(

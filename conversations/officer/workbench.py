@@ -76,7 +76,9 @@ def route(state: State, inp: Input, ctx: OfficerContext) -> tuple[State, Outcome
         return new, Outcome(new, (greeting(ctx, new.lang),))
     if name in ("/new", "/restart"):  # the owner's journey, consent first
         return replace(state, pending=OWNER_CONSENT), None
-    if name == "/start" or name is not None:
+    if name is not None:  # /start, or an owner's command before consenting: the greeting
+        if state.pending == OWNER_CONSENT:  # they left the consent screen
+            state = replace(state, pending=None)
         return state, Outcome(state, (greeting(ctx, state.lang),))
     picked = match_choice(menu(ctx.role), inp, state.lang)
     if picked is None:
