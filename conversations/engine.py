@@ -303,7 +303,7 @@ def answer(flow: Flow, state: State, ctx: Any, inp: Input) -> tuple[State, Line 
     move = page_move(inp)
     if move and _paginated(step, view):
         return replace(state, page=max(0, state.page + move)), None
-    if (inp.payload == SKIP or nav == "skip" or (step.optional and understand.is_negative(inp.text))) and (
+    if (inp.payload == SKIP or nav == "skip" or (step.optional and understand.declines(inp.text))) and (
         step.optional
     ):
         return _store(state, step, None), None

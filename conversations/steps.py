@@ -137,11 +137,11 @@ def count_step(
         return Prompt((say(key),), example=say(example))
 
     def parse(view: View, inp: Input) -> int:
-        number = understand.read_count(inp.text)
+        limit = maximum(view) if maximum else None
+        number = understand.read_count(inp.text, everyone=limit)
         value = number.value
         if value < minimum:
             raise Invalid("error.count_min", min=minimum)
-        limit = maximum(view) if maximum else None
         if limit is not None and value > limit:
             raise Invalid("error.count_max", max=limit)
         return value

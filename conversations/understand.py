@@ -223,6 +223,20 @@ def is_negative(text: str) -> bool:
     return yes_no(text) is False
 
 
+def declines(text: str) -> bool:
+    """ "khong co", "chua co email", "no email", "ko dung email": nothing to give (optional steps)."""
+    if is_negative(text):
+        return True
+    words = _bare(text).split()
+    if any(ch.isdigit() or ch == "@" for ch in text):
+        return False
+    return any(
+        " ".join(words[:cut]) in NO_PHRASES and 0 < len(words) - cut <= 2
+        for cut in (1, 2)
+        if len(words) > cut
+    ) or " ".join(words[:3]) in ("ko dung email", "khong dung email", "khong su dung", "don t have")
+
+
 def _tokens(text: str) -> list[str]:
     out: list[str] = []
     for word in re.findall(r"[a-z0-9]+", fold(text)):
@@ -331,6 +345,8 @@ def read_choice(choices: Sequence[Choice], text: str, lang: str, page: int = 0) 
             return Picked(polar)
     guess = _guess(choices, text, lang)
     if guess is None:
+        if answer is True and len(choices) > 2:  # "co roi" to a question with several kinds of yes
+            raise Invalid("understand.which", first=shown.start + 1, last=shown.stop)
         raise Invalid("error.choice")
     return Picked(guess, guessed=True)
 
@@ -520,14 +536,22 @@ def _words(folded: str) -> list[str]:
     return words
 
 
-def read_count(text: str) -> Number:
+ALL_WORDS_COUNT = ("tat ca", "toan bo", "ca", "het", "all", "all of them", "everyone", "everybody")
+
+
+def read_count(text: str, everyone: int | None = None) -> Number:
     """A whole number of people, items, months...: "8", "3 nguoi", "khoang 12", "1.200", "ba nguoi",
-    "khong co" (0). Raises :class:`Invalid` (error.count, error.count_negative, understand.too_long,
+    "khong co" (0); "tat ca", "ca 4 deu la nu" give ``everyone`` where the question is "how many of
+    them". Raises :class:`Invalid` (error.count, error.count_negative, understand.too_long,
     understand.count_bound)."""
     folded = fold(text)
     if re.match(r"^\s*(?:-\s*[0-9]|am\s+[0-9])", folded):
         raise Invalid("error.count_negative")
     words = _words(folded)
+    if everyone is not None:
+        after, all_word = _strip_prefix(words, ALL_WORDS_COUNT)
+        if all_word is not None and (not after or not after[0].isdigit() or after[0] == str(everyone)):
+            return Number(everyone)
     phrase = " ".join(words)
     rest = " ".join(w for w in words[1:] if w not in ("co", "ai", "mot", "nao"))
     if phrase in ZERO_WORDS or (words[:1] in (["khong"], ["ko"], ["k"], ["chua"]) and rest in COUNT_NOUNS):

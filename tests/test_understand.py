@@ -476,3 +476,24 @@ def test_a_label_before_the_value_is_not_part_of_it(
     check: Callable[[str], str | None], typed: str, value: str | None
 ) -> None:
     assert check(typed) == value
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"), [("ca 4 deu la nu", 4), ("tat ca", 4), ("het", 4), ("all of them", 4), ("2", 2)]
+)
+def test_all_of_them_is_everyone_where_the_question_is_how_many_of_them(typed: str, value: int) -> None:
+    assert read_count(typed, everyone=4).value == value
+
+
+def test_a_yes_to_a_question_with_several_kinds_of_yes_asks_which() -> None:
+    with pytest.raises(Invalid) as refused:
+        read_choice(LINKAGE, "co roi", "vi")
+    assert refused.value.msg.key == "understand.which"
+
+
+@pytest.mark.parametrize(
+    ("typed", "declined"),
+    [("khong co email", True), ("chua co", True), ("no email", True), ("a@b.vn", False), ("toi", False)],
+)
+def test_nothing_to_give_for_an_optional_question(typed: str, declined: bool) -> None:
+    assert understand.declines(typed) is declined
