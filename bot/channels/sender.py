@@ -48,7 +48,7 @@ from locales import t
 
 log = logging.getLogger("smebot.sender")
 
-MAX_ATTEMPTS = 8  # failed attempts (429, 5xx, network) before a message is given up: about 2 minutes
+MAX_ATTEMPTS = 8  # failed attempts (429, 5xx, network) before a message is given up: about a minute
 
 
 class Blocked(Exception):

@@ -440,7 +440,7 @@ class TelegramChannel:
                 )
                 reason = describe(error)
                 if reason != trouble:
-                    log.error("cannot poll: %s (trying again, next in %.0f s)", reason, wait)
+                    log.error("cannot poll: %s (trying again, next in %.1f s)", reason, wait)
                     trouble = reason
                 await _sleep(stop, wait)
                 continue

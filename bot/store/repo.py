@@ -476,14 +476,6 @@ def mark_parts(s: Session, outbox_id: int, parts: Json) -> None:
     s.execute(update(Outbox).where(Outbox.id == outbox_id).values(parts=parts))
 
 
-def stuck_outbox(s: Session) -> list[Outbox]:
-    """Rows neither sent nor failed-with-a-reason: what an operator (or a test) looks at after trouble."""
-    stmt = select(Outbox).where(
-        or_(Outbox.status == "pending", (Outbox.status == "failed") & Outbox.error.is_(None))
-    )
-    return list(s.scalars(stmt.order_by(Outbox.id)))
-
-
 # inbox
 
 
