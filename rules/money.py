@@ -56,9 +56,13 @@ APPROX_WORDS = (
     "~",
     "≈",
 )
-#: Words after the figure that do not change it: "300tr thôi", "2 tỷ rưỡi rồi", "500 triệu/năm".
+#: Words after the figure that do not change it: "300tr thôi", "2 tỷ rưỡi rồi", "500 triệu/năm",
+#: "15 triệu mỗi lần" (the questions ask a yearly amount or a cost per unit; never "per month").
 TRAILING_WORDS = ("a", "thoi", "roi", "nhe", "nha", "approx", "approximately", "or so")
-_PER_YEAR = re.compile(r"\s*(?:/|moi|mot|1|per|a|each)\s*(?:nam|year)$")
+_PER_YEAR = re.compile(
+    r"\s*(?:/|moi|mot|1|per|a|each|cho moi|cho 1)\s*(?:nam|year|lan|nguoi|hoc vien|khoa|san pham|hop dong|"
+    r"don vi|time|person|trainee|course|product|contract|unit)$"
+)
 #: A number typed without a unit or currency word and below this is ambiguous ("500": 500 đồng or 500 triệu?).
 UNITLESS_MINIMUM = 10_000
 

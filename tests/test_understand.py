@@ -283,6 +283,8 @@ def test_months_refused(typed: str, key: str) -> None:
         ("about 1.5 billion", 1_500_000_000, True),
         ("1tr2", 1_200_000, True),
         ("500 trieu/nam", 500_000_000, True),
+        ("15 trieu moi lan", 15_000_000, True),
+        ("12tr/hoc vien", 12_000_000, True),
         ("chua co", None, False),
         ("ko co doanh thu", None, False),
         ("nope", None, False),
