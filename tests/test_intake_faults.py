@@ -287,3 +287,15 @@ async def test_webhook_requests_that_are_not_updates_get_400(bed: Bed) -> None:
         ("802", "unhandled update type edited_message"),
         ("803", "unhandled update type poll"),
     ]
+
+
+async def test_a_file_telegram_does_not_give_is_asked_for_again(bed: Bed) -> None:
+    user = bed.fake.user(4600)
+    await user.send_text("/start")
+    await user.wait_for(WELCOME, timeout=15)
+    bed.fake.inject("getFile", 502)
+    update_id = await user.send_photo(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    assert await user.wait_for("gửi lại tệp", timeout=15)  # not silence: the owner is asked again
+    assert bed.rows(
+        "SELECT processed_at IS NOT NULL, error FROM processed_updates WHERE update_id=?", str(update_id)
+    ) == [(1, None)]
