@@ -363,16 +363,10 @@ def _guess(choices: Sequence[Choice], text: str, lang: str) -> Choice | None:
     telling = any(sum(w in words for words in words_of) <= max(2, len(choices) // 4) for w in typed)
     if typed and telling and len("".join(typed)) >= 2:
         best: list[tuple[int, Choice]] = []
-        for choice in choices:
-            extra = min(
-                (
-                    len(set(words) - set(typed))
-                    for n in _names(choice, lang)
-                    if set(typed) <= set(words := _tokens(n))
-                ),
-                default=None,
-            )
-            if extra is not None:
+        for choice, words in zip(choices, words_of, strict=True):
+            if set(typed) <= words:  # every typed word is in the choice's names ("cong nghiep che bien")
+                names = [set(_tokens(n)) for n in _names(choice, lang)]
+                extra = min(len(n - set(typed)) for n in names if n & set(typed))
                 best.append((extra, choice))
         best.sort(key=lambda pair: pair[0])
         if best and (len(best) == 1 or best[0][0] < best[1][0]):

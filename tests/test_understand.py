@@ -35,6 +35,7 @@ from rules.money import MoneyError, parse_vnd
 ENTITIES = [Choice(key, say(f"entity_type.{key}")) for key, _ in firm.ENTITY_TYPES]
 LINKAGE = [Choice(k, say(f"linkage.{k}")) for k in firm.LINKAGE]
 STARTUP = [Choice(k, say(f"startup.{k}")) for k in firm.STARTUP_EVIDENCE]
+SECTORS = firm._sector_choices(None)  # type: ignore[arg-type]
 YES_NO = [Choice("yes", say("choice.yes")), Choice("no", say("choice.no"))]
 PROVINCES = [Choice(str(c), Plain(n), (places.short_name(n),)) for c, n in places.provinces()]
 HANOI_CODE = next(c for c, n in places.provinces() if n == "Thành phố Hà Nội")
@@ -68,6 +69,10 @@ CHOICES = [
     (ENTITIES, "the second one", "en", "llc2", False),
     (ENTITIES, "household business", "en", "household", False),
     (ENTITIES, "joint stock", "en", "jsc", True),
+    (SECTORS, "san xuat", "vi", "industry", False),
+    (SECTORS, "cong nghiep che bien", "vi", "industry", True),
+    (SECTORS, "buon ban", "vi", "trade", False),
+    (SECTORS, "nha hang", "vi", "services", False),
     (LINKAGE, "cum lien ket nganh", "vi", "cluster", True),
     (LINKAGE, "chuoi gia tri", "vi", "value_chain", True),
     (LINKAGE, "ca hai", "vi", "both", False),

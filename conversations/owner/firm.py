@@ -74,8 +74,18 @@ def _commune_choices(view: View) -> list[Choice]:
     ]
 
 
+#: What owners call their line of business ("san xuat" is industry, "buon ban" is trade).
+SECTOR_WORDS = {
+    "agriculture": ("trong trot", "chan nuoi", "nuoi trong", "thuy san", "lam nghiep", "farming", "fishing"),
+    "industry": ("san xuat", "che bien", "che tao", "tieu thu cong nghiep", "manufacturing", "factory"),
+    "construction": ("xay lap", "building", "xay nha"),
+    "trade": ("buon ban", "ban hang", "mua ban", "ban le", "ban buon", "retail", "wholesale", "shop"),
+    "services": ("an uong", "nha hang", "van tai", "du lich", "khach san", "restaurant", "transport"),
+}
+
+
 def _sector_choices(view: View) -> list[Choice]:
-    return [Choice(s.value, say(f"sector.{s.value}")) for s in Sector]
+    return [Choice(s.value, say(f"sector.{s.value}"), SECTOR_WORDS.get(s.value, ())) for s in Sector]
 
 
 def _months_step() -> Step:
