@@ -127,6 +127,19 @@ def programme_name(catalogue: Catalogue, item: Item, lang: str = "vi") -> str:
 
 def context_lines(est: Estimate, catalogue: Catalogue, lang: str = "vi") -> list[str]:
     """Which programme's level was chosen and why, the content's reading, and how the agency answers."""
+    lines = level_lines(est, catalogue, lang)
+    if est.eligible:
+        lines.append(procedure_line(est, catalogue, lang))
+    return lines
+
+
+def procedure_line(est: Estimate, catalogue: Catalogue, lang: str = "vi") -> str:
+    """How and when the agency answers for this content (ND80 Art. 32.2 or 32.3.a)."""
+    return t(f"estimate.procedure.{catalogue.content_of(est.item).procedure.value}", lang)
+
+
+def level_lines(est: Estimate, catalogue: Catalogue, lang: str = "vi") -> list[str]:
+    """Several levels of one content fitted: the most favourable was chosen, under which programme."""
     lines: list[str] = []
     content = catalogue.content_of(est.item)
     if est.eligible and est.levels > 1:
@@ -135,8 +148,6 @@ def context_lines(est: Estimate, catalogue: Catalogue, lang: str = "vi") -> list
         )
         if content.reading is not None:
             lines.append(t("estimate.reading", lang, reading=content.reading.get(lang)))
-    if est.eligible:
-        lines.append(t(f"estimate.procedure.{content.procedure.value}", lang))
     return lines
 
 

@@ -215,7 +215,7 @@ def linkage_can_matter(answers: Mapping[str, Any], ctx: Context) -> bool:
         *ctx.catalogue.programmes_asking(Flag.cluster),
         *ctx.catalogue.programmes_asking(Flag.value_chain),
     }:
-        if not programme_here(programme.region, answers):
+        if not programme_here(programme.region, answers) or not programme_open(programme, ctx.today):
             continue
         for item in programme.items:
             linkage = [c for c in item.requires if LINKAGE_FLAGS & set(c.any_of)]
@@ -226,9 +226,15 @@ def linkage_can_matter(answers: Mapping[str, Any], ctx: Context) -> bool:
 
 
 def rural_programme_here(answers: Mapping[str, Any], ctx: Context) -> bool:
+    """A programme here and open today targets rural industry: only then is the question asked."""
     return any(
-        programme_here(p.region, answers) for p in ctx.catalogue.programmes_asking(Flag.rural_industry)
+        programme_here(p.region, answers) and programme_open(p, ctx.today)
+        for p in ctx.catalogue.programmes_asking(Flag.rural_industry)
     )
+
+
+def programme_open(programme: Any, day: dt.date) -> bool:
+    return bool(programme.valid_from <= day and (programme.valid_to is None or day <= programme.valid_to))
 
 
 def declaration(answers: Mapping[str, Any]) -> Declaration:

@@ -12,7 +12,14 @@ from conversations.messages import Choice, Effect, Line, Money, Msg, Plain, say
 from conversations.officer.agencies import route
 from conversations.owner import firm
 from conversations.owner.support import checklist as evidence_checklist
-from conversations.owner.support import chosen, declared_other, estimate_lines, estimates, support_steps
+from conversations.owner.support import (
+    chosen,
+    declared_other,
+    estimate_lines,
+    estimates,
+    procedure_lines,
+    support_steps,
+)
 from rules import explain
 from rules.estimate import NOTHING_USED
 from rules.size import SizeResult
@@ -88,6 +95,7 @@ def review_lines(view: View) -> list[Line]:
         lines.extend(estimate_lines(est, view.lang, view.ctx))
     total = sum(e.state_vnd for e in ests)
     lines.append(say("review.total", total=Money(total)))
+    lines.extend(procedure_lines(ests, view.lang, view.ctx))
     if any(view.ctx.catalogue.contents[o.content].consulting for o in offers):
         lines.append(say("review.network_consultant"))
     lines.append(say("estimate.indicative"))

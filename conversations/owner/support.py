@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from conversations.context import Context
@@ -73,7 +73,7 @@ _OFFER_KEYS = (
 
 
 def _offers(answers: Mapping[str, Any], ctx: Context) -> tuple[Offer, ...]:
-    profile = profile_of(answers)
+    profile = listing_profile(answers)
     found: list[Offer] = []
     for content, rows in ctx.catalogue.content_rows().items():
         here = tuple(r for r in rows if programme_here(ctx.catalogue.programme_of(r.id).region, answers))
@@ -88,6 +88,18 @@ def _offers(answers: Mapping[str, Any], ctx: Context) -> tuple[Offer, ...]:
     programme_order = {pid: i for i, pid in enumerate(ctx.catalogue.programmes)}
     found.sort(key=lambda o: (KIND_ORDER.index(o.kind), programme_order[o.programme_id]))
     return tuple(found)
+
+
+def listing_profile(answers: Mapping[str, Any]) -> Profile:
+    """The profile the list of supports is drawn from: the declaration only.
+
+    Dates asked for a chosen item (the lease, the e-commerce account, the first registration of a firm that
+    is not a start-up) are not used to draw the list: a chosen support must not vanish when its date is
+    given; the estimate says instead that the time has passed, and why.
+    """
+    profile = profile_of(answers)
+    keep = {DateKey.first_registration} if answers.get("startup") not in (None, "none") else set()
+    return replace(profile, dates=tuple((k, d) for k, d in profile.dates if k in keep))
 
 
 def blocked_by_open_dossier(answers: Mapping[str, Any], ctx: Context) -> int:
@@ -149,8 +161,12 @@ def item_steps(offer: Offer, view: View) -> list[Step]:
     content = view.ctx.catalogue.contents[offer.content]
     steps: list[Step] = []
     for limit in (lim for r in offer.rows for lim in r.time_limits):
-        if date_key(limit.since) not in view.answers and all(date_key(limit.since) != s.name for s in steps):
+        if all(date_key(limit.since) != s.name for s in steps) and (
+            date_key(limit.since) not in view.answers or not _asked_before(view, limit.since)
+        ):
             steps.append(_titled(date_step(limit.since), title, row))
+    if _out_of_time(offer, view):
+        return steps  # the date shows the support is out of time: the review says why; nothing else to ask
     if per_unit:
         steps.append(_quantity_step(offer, title))
     cost = money_step(f"cost:{offer.family}", "ask.cost_unit" if per_unit else "ask.cost", "example.cost")
@@ -170,6 +186,21 @@ def item_steps(offer: Offer, view: View) -> list[Step]:
         units = count_step(f"other_units:{offer.family}", "ask.other_units", "example.quantity")
         steps.append(_titled(units, title, row))
     return steps
+
+
+def _asked_before(view: View, key: DateKey) -> bool:
+    """The date was asked in the declaration (a start-up's first registration), not for this item."""
+    return key is DateKey.first_registration and view.answers.get("startup") not in (None, "none")
+
+
+def _out_of_time(offer: Offer, view: View) -> bool:
+    """Every row the firm could get is refused on a time limit that the owner's dates decide."""
+    listing, profile, today = listing_profile(view.answers), profile_of(view.answers), view.ctx.today
+    candidates = [r for r in offer.rows if not r.unconfirmed and refusal(r, listing, today, True) is None]
+    whys = [refusal(r, profile, today) for r in candidates]
+    return bool(whys) and all(
+        w is not None and w.key in ("eligibility.time_limit", "eligibility.date_future") for w in whys
+    )
 
 
 def other_agency_step(offer: Offer) -> Step:
@@ -252,5 +283,16 @@ def checklist(evidence_per_item: Iterable[Iterable[str]]) -> list[str]:
 
 
 def estimate_lines(est: Estimate, lang: str, ctx: Context) -> list[Line]:
-    lines = explain.estimate_lines(est, lang) + explain.context_lines(est, ctx.catalogue, lang)
+    lines = explain.estimate_lines(est, lang) + explain.level_lines(est, ctx.catalogue, lang)
     return [Plain(line) for line in lines]
+
+
+def procedure_lines(ests: Sequence[Estimate], lang: str, ctx: Context) -> list[Line]:
+    """How the agency answers, once per kind of procedure among the supports the owner may get."""
+    seen: list[str] = []
+    for est in ests:
+        if est.eligible:
+            line = explain.procedure_line(est, ctx.catalogue, lang)
+            if line not in seen:
+                seen.append(line)
+    return [Plain(line) for line in seen]
