@@ -234,6 +234,9 @@ def _estimate_rows(items: Sequence[Mapping[str, Any]], lang: str) -> tuple[Estim
             details.append(t("doc.request.consultant", lang, code=item["consultant_code"]))
         if item.get("quote") is not None:
             details.append(t("doc.request.quote_yes" if item["quote"] else "doc.request.quote_no", lang))
+        for key in ("used_known_vnd", "used_declared_vnd"):  # the year's use of the content (TT06 Art. 3.5)
+            if item.get(key):
+                details.append(t(f"doc.request.{key.removesuffix('_vnd')}", lang, amount=_money(item[key])))
         cap = item.get("cap_vnd")
         approved = item.get("approved_vnd")
         rows.append(

@@ -643,6 +643,8 @@ def document_data(env: Env, d: Dossier, lang: str) -> dict[str, Any]:
                 "basis": i.data.get(f"basis_{lang}", ""),
                 "consultant_code": i.data.get("consultant_code"),
                 "quote": bool(i.data.get("quote")),
+                "used_known_vnd": i.data.get("used_known_vnd"),
+                "used_declared_vnd": i.data.get("used_declared_vnd"),
             }
             for i in d.items
         ],

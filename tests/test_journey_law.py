@@ -102,3 +102,7 @@ async def test_other_agencies_count_against_the_yearly_cap_tt06_art3_5(
     # small firm: 50% up to 100 triệu a year (ND80 Art. 13.2.b); 80 triệu already from another agency
     assert "ngân sách nhà nước hỗ trợ 20 triệu đồng" in review
     assert "80 triệu đồng" in review
+    await owner.send("1")  # file: the dossier shows what was declared, beside what smebot knows
+    html = next(d for d in owner.documents() if getattr(d, "filename", "").endswith(".html"))
+    text = html.content.decode("utf-8")  # type: ignore[attr-defined]
+    assert "khai đã nhận từ cơ quan, chương trình khác" in text and "80.000.000" in text
