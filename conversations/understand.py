@@ -116,6 +116,11 @@ ABBREVIATIONS = {
     "hcm": "ho chi minh",
     "sg": "ho chi minh",
     "hn": "ha noi",
+    "hanoi": "ha noi",
+    "hcmc": "ho chi minh",
+    "saigon": "ho chi minh",
+    "danang": "da nang",
+    "haiphong": "hai phong",
     "llc": "tnhh",
     "ko": "khong",
     "k": "khong",
@@ -131,9 +136,9 @@ ABBREVIATIONS = {
 }
 #: Words owners add that a label does not need ("cong ty minh la tnhh" -> "tnhh").
 FILLERS = _phrases(
-    "a, ah, la, thi, minh, em, toi, chung, ben, cua, o, tai, the, an, my, our, we, i, is, its, it, "
-    "in, at, please, chon, pick, choose, cho, lam, dang, duoc, voi, loai, hinh, nganh, linh, vuc, "
-    "kinh, doanh, of, type, with, and, va"
+    "a, ah, la, thi, em, toi, chung, cua, o, tai, the, my, our, we, i, is, its, it, in, at, please, "
+    "chon, pick, choose, dang, duoc, voi, loai, hinh, nganh, linh, vuc, of, type, with, and, va, city, "
+    "province, tinh, tp"
 )
 _NUMBER_WORDS_VI = {
     "khong": 0,
@@ -325,12 +330,16 @@ def read_choice(choices: Sequence[Choice], text: str, lang: str, page: int = 0) 
     wanted = key(text)
     exact = [c for c in choices if any(key(n) == wanted for n in _names(c, lang))] if wanted else []
     if len(exact) > 1:  # the same name without diacritics: the one typed with them, if it was
-        typed = " ".join(text.casefold().split())
-        exact = [c for c in exact if any(" ".join(n.casefold().split()) == typed for n in _names(c, lang))]
+        as_typed = " ".join(text.casefold().split())
+        exact = [c for c in exact if any(" ".join(n.casefold().split()) == as_typed for n in _names(c, lang))]
         if len(exact) != 1:
             raise Invalid("understand.ambiguous", text=text.strip()[:60])
     if exact:
         return Picked(exact[0])
+    typed = [w for w in _tokens(text) if w not in FILLERS]  # "hcmc", "tinh quang tri", "tnhh mtv"
+    same = [c for c in choices if typed and any(_tokens(n) == typed for n in _names(c, lang))]
+    if len(same) == 1:
+        return Picked(same[0])
     ordinal = _ordinal(key(text), choices, shown)
     if ordinal is not None:
         return Picked(ordinal)
