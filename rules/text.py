@@ -14,7 +14,7 @@ FOLD_CACHE_ENTRIES = 4096
 
 def fold(text: str) -> str:
     """Lower-case, strip Vietnamese diacritics (đ -> d) and collapse whitespace."""
-    return _fold_short(text) if len(text) <= FOLD_CACHE_CHARS else _fold(text)
+    return _fold_short(text) if len(text) <= FOLD_CACHE_CHARS else _fold_latest(text)
 
 
 def _fold(text: str) -> str:
@@ -24,3 +24,5 @@ def _fold(text: str) -> str:
 
 
 _fold_short = lru_cache(maxsize=FOLD_CACHE_ENTRIES)(_fold)
+# a message is folded several times while it is understood: the last two long ones are kept
+_fold_latest = lru_cache(maxsize=2)(_fold)
