@@ -117,6 +117,7 @@ ABBREVIATIONS = {
     "sg": "ho chi minh",
     "hn": "ha noi",
     "hanoi": "ha noi",
+    "startup": "start up",
     "hcmc": "ho chi minh",
     "saigon": "ho chi minh",
     "danang": "da nang",
@@ -237,7 +238,7 @@ def declines(text: str) -> bool:
         return False
     return any(
         " ".join(words[:cut]) in NO_PHRASES and 0 < len(words) - cut <= 2
-        for cut in (1, 2)
+        for cut in (1, 2, 3)
         if len(words) > cut
     ) or " ".join(words[:3]) in ("ko dung email", "khong dung email", "khong su dung", "don t have")
 
@@ -348,6 +349,8 @@ def read_choice(choices: Sequence[Choice], text: str, lang: str, page: int = 0) 
         if len(both) == 1:
             return Picked(both[0])
     answer = yes_no(text)
+    if answer is None and declines(text):  # "not a startup", "khong phai khoi nghiep"
+        answer = False
     if answer is not None:
         polar = _polar(choices, lang, negative=not answer)
         if polar is not None:
