@@ -236,6 +236,9 @@ def erase_me(
     """Everything about the user goes, rows and files, but what the law keeps: dossiers still under
     review (ND80 Art. 32) and approved ones, records of state money that may be recovered (ND80 Art. 31).
     The answer lists them, each with its reason."""
+    erased = [
+        ref for ref, status in repo.dossier_statuses(s, user.id) if status not in repo.RETAINED_STATUSES
+    ]
     summary = repo.erase_user(s, user.id, keep_statuses=repo.RETAINED_STATUSES)
     kept: list[tuple[str, str]] = summary["kept"]
     under_review = [ref for ref, status in kept if status in repo.OPEN_STATUSES]
@@ -250,6 +253,7 @@ def erase_me(
     results["erase_summary"] = "\n".join(lines) if lines else t("deleteme.nothing_kept", lang)
     repo.add_event(s, key, "erase", after={"kept_dossiers": [ref for ref, _ in kept]})
     results["_remove"] = tuple(summary["files"])
+    results["_erased_dossiers"] = tuple(erased)  # their documents, where a channel wrote them
     results["_forget"] = True
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 import traceback
+from types import TracebackType
 from typing import TextIO
 
 WITHHELD = "<message withheld>"
@@ -87,6 +89,14 @@ class PrivacyFilter(logging.Filter):
         return True
 
 
+def _log_uncaught(kind: type[BaseException], error: BaseException | None, tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):  # Ctrl-C: Python's own short answer
+        sys.__excepthook__(kind, error if error is not None else kind(), tb)
+        return
+    error = error if error is not None else kind()
+    logging.getLogger("smebot").critical("uncaught %s", kind.__name__, exc_info=(kind, error, tb))
+
+
 def configure(level: int, fmt: str, stream: TextIO = sys.stderr) -> logging.Handler:
     """The process's logging: one handler on the root logger, through :class:`PrivacyFilter`."""
     handler = logging.StreamHandler(stream)
@@ -97,6 +107,9 @@ def configure(level: int, fmt: str, stream: TextIO = sys.stderr) -> logging.Hand
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # what nothing caught is logged too (through the filter), not printed with its message
+    sys.excepthook = _log_uncaught
+    threading.excepthook = lambda hook: _log_uncaught(hook.exc_type, hook.exc_value, hook.exc_traceback)
     # A Bot API URL carries the token. aiohttp (the bot's backend) does not log requests; httpx, PTB's
     # default, logs each at INFO with its URL: should anything fall back to it, the token stays out.
     logging.getLogger("httpx").setLevel(logging.WARNING)

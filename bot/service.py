@@ -155,7 +155,14 @@ class Service:
             rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *notes])))
         queued = self.finish(s, user, rendered, update)
         notified = bool(results.get("notified"))
-        return Outcome(rendered, lang, queued=queued, notified=notified, remove=results.get("_remove", ()))
+        # an erasure's files; and the documents the terminal chat wrote of the dossiers it erased
+        written = [
+            self.documents_dir / f"{ref}.{ext}"
+            for ref in results.get("_erased_dossiers", ())
+            for ext in ("docx", "html")
+        ]
+        remove = (*results.get("_remove", ()), *map(str, written))
+        return Outcome(rendered, lang, queued=queued, notified=notified, remove=remove)
 
     async def notice(
         self,

@@ -53,6 +53,7 @@ async def test_two_thousand_long_messages_leave_nothing_behind(service: Service)
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
+    assert service._locks == {}  # the per-user locks go when the user's message is done
     sent = 2000 * len(LONG.encode())
     assert grown < 2 * MiB, f"{grown / MiB:.1f} MiB held after {sent / MiB:.1f} MiB of messages"
 

@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,8 +198,13 @@ async def test_erasure_keeps_what_the_law_keeps_and_says_why(service: Service, t
         return refs
 
     approved, in_review, rejected = await service.db.run(setup)
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    for ref in (approved, in_review, rejected):  # as the terminal chat writes a dossier's documents
+        for ext in ("docx", "html"):
+            (documents / f"{ref}.{ext}").write_text(NAME)
     await chat.send("/mydata")  # an export waiting in the outbox when the erasure comes
-    [spooled] = list((tmp_path / "documents").iterdir())
+    [spooled] = list(documents.glob("*mydata*"))
     assert "xóa dữ liệu" in await chat.send("/deleteme")
     erased = await chat.send("co")
     assert f"hồ sơ {in_review} đang được cơ quan hỗ trợ xử lý" in erased and "Điều 32" in erased
@@ -206,6 +212,9 @@ async def test_erasure_keeps_what_the_law_keeps_and_says_why(service: Service, t
     assert rejected not in erased
     assert sorted(p.name for p in files.iterdir()) == ["approved.pdf", "in_review.pdf"]
     assert not spooled.exists()
+    assert sorted(p.name for p in documents.iterdir()) == sorted(
+        f"{ref}.{ext}" for ref in (approved, in_review) for ext in ("docx", "html")
+    )
     assert await rows(service.db, Enterprise) == [] and await rows(service.db, ConversationState) == []
     events = await rows(service.db, Event, Event.actor == "telegram:5001")
     assert [e.action for e in events] == ["erase"]  # the consent record went with the rest
@@ -228,6 +237,8 @@ async def test_the_log_shows_types_and_ids_not_what_was_typed(
     captured = io.StringIO()
     root = logging.getLogger()
     before = (list(root.handlers), root.level)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored afterwards: configure() sets them
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     logs.configure(logging.INFO, "%(levelname)s %(name)s: %(message)s", captured)  # as `smebot run` does
     chat = await enrolled(service)
 

@@ -609,6 +609,12 @@ def export_user_data(s: Session, user_id: int, key: str | None = None) -> Json:
     }
 
 
+def dossier_statuses(s: Session, user_id: int) -> list[tuple[str, str]]:
+    """(ref, status) of a user's dossiers."""
+    stmt = select(Dossier.ref, Dossier.status).where(Dossier.user_id == user_id).order_by(Dossier.id)
+    return [(ref, status) for ref, status in s.execute(stmt)]
+
+
 def _spooled(payloads: Iterable[Json]) -> list[str]:
     """The spool files of outbox messages (a /mydata export not delivered yet)."""
     return [
