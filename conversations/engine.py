@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from conversations import understand
-from conversations.messages import Choice, Effect, Line, Plain, Reply, say
+from conversations.messages import Choice, Effect, Line, Plain, Reply, render_line, say
 from conversations.understand import PAGE_SIZE, Invalid, clean_text
 from rules.text import fold
 
@@ -311,6 +311,14 @@ def answer(flow: Flow, state: State, ctx: Any, inp: Input) -> tuple[State, Line 
         if not state.draft:
             return replace(state, tries=state.tries + 1), say("error.pick_one")
         return _store(state, step, list(state.draft)), None
+    if inp.payload is None and inp.text:  # a button typed as it reads ("None received", "12 months or more")
+        typed = understand.key(inp.text)
+        for choice in step.prompt(view).choices:
+            if typed and any(
+                understand.key(render_line(choice.label, code)) == typed for code in ("vi", "en")
+            ):
+                inp = Input(payload=choice.payload)
+                break
     finish = False
     if step.multi and inp.payload is None:
         head, done = _ends_with_done(inp.text)
