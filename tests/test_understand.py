@@ -512,3 +512,10 @@ def test_a_yes_to_a_question_with_several_kinds_of_yes_asks_which() -> None:
 )
 def test_nothing_to_give_for_an_optional_question(typed: str, declined: bool) -> None:
     assert understand.declines(typed) is declined
+
+
+@pytest.mark.parametrize("typed", ["None received", "Chưa nhận", "chua nhan"])
+def test_a_button_of_a_money_question_typed_as_it_reads(typed: str) -> None:
+    state = next(s for s in STATES if s.cursor and s.cursor.startswith("other:") and not s.guess)
+    moved = handler.handle(state, Input(text=typed), CTX).state
+    assert moved.cursor != state.cursor and moved.answers[state.cursor] is None
