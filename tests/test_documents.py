@@ -538,6 +538,7 @@ def test_csv_has_a_bom_a_header_and_round_trips_vietnamese() -> None:
             "total_state_vnd",
             "approved_vnd",
             "agency",
+            "sheet",  # the plan sheet that counts it at the export date (issue 15.9)
         )
     )
     first = dict(zip(parsed[0], parsed[1], strict=True))
