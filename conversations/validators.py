@@ -53,3 +53,19 @@ def normalize_phone(text: str) -> str | None:
 def normalize_email(text: str) -> str | None:
     value = _unlabelled(text)
     return value.lower() if _EMAIL.match(value) else None
+
+
+_PERSONAL_ID = re.compile(r"^(0[0-9]{2})[0-9]{9}$")
+
+
+def normalize_personal_id(text: str) -> str | None:
+    """A 12-digit personal identification number (căn cước): a household business's tax code since
+    1 July 2025 (Circular 86/2024/TT-BTC). Its first three digits are a province code, 001 to 096."""
+    compact = re.sub(r"[\s.]", "", _unlabelled(text))
+    match = _PERSONAL_ID.match(compact)
+    return compact if match and 1 <= int(match.group(1)) <= 96 else None
+
+
+def normalize_firm_code(text: str) -> str | None:
+    """An enterprise/tax code (10 digits, check digit) or a household's 12-digit personal ID."""
+    return normalize_tax_code(text) or normalize_personal_id(text)

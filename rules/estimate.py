@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
-from rules.catalogue import QUANTITY_UNITS, CapUnit, DateKey, EntityType, Flag, Item, TimeLimit
+from rules.catalogue import QUANTITY_UNITS, CapUnit, DateKey, EntityType, Flag, Item, Programme, TimeLimit
 from rules.legal import Basis
 from rules.size import Size, SizeResult
 
@@ -196,6 +196,20 @@ def refusal(item: Item, profile: Profile, on: dt.date, assume_dates: bool = Fals
         if not profile.flags & set(condition.any_of):
             return Refusal("eligibility.requires", {"flags": ",".join(f.value for f in condition.any_of)})
     return _time_refusal(item, profile, on, assume_dates)
+
+
+def programme_refusal(programme: Programme, profile: Profile, on: dt.date) -> Refusal | None:
+    """None when the programme is open and its target includes the firm; otherwise why not (its place is
+    checked by the caller, who knows the owner's commune)."""
+    if on < programme.valid_from or (programme.valid_to is not None and on > programme.valid_to):
+        until = programme.valid_to.isoformat() if programme.valid_to else ""
+        return Refusal("programme.period", {"since": programme.valid_from.isoformat(), "until": until})
+    target = programme.target
+    if profile.entity_type not in target.entity_types:
+        return Refusal("programme.entity", {"entities": ",".join(e.value for e in target.entity_types)})
+    if profile.entity_type is EntityType.enterprise and not set(profile.sizes) & set(target.sizes):
+        return Refusal("programme.size", {"sizes": ",".join(s.value for s in target.sizes)})
+    return None
 
 
 def _floor(value: Decimal) -> int:

@@ -94,10 +94,12 @@ def refusal_text(why: Refusal, lang: str = "vi") -> str:
         params["sizes"] = ", ".join(size_name(Size(s), lang).lower() for s in params["sizes"].split(","))
     if "entity" in params:
         params["entity"] = t(f"entity.{params['entity']}", lang).lower()
+    if "entities" in params:
+        params["entities"] = ", ".join(t(f"entity.{e}", lang).lower() for e in params["entities"].split(","))
     if "date" in params:
         params["date"] = t(f"date.{params['date']}", lang)
     for key in ("since", "until"):
-        if key in params:
+        if params.get(key):
             params[key] = date_text(dt.date.fromisoformat(params[key]), lang)
     if "basis" in params:
         params["basis"] = Basis.model_validate(json.loads(params["basis"])).cite(lang)

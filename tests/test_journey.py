@@ -152,7 +152,7 @@ async def test_mistakes_back_cancel_and_edit(env: tuple) -> None:
     wrong_tax = await owner.send("0100109107")
     assert "chữ số kiểm tra" in wrong_tax and "Ví dụ: 0100109106" in wrong_tax
     await owner.send("0100109106")
-    assert "một số đang hiển thị (từ 1 đến 7)" in await owner.send("99")  # only numbers that are shown
+    assert "một số đang hiển thị (từ 1 đến 8)" in await owner.send("99")  # only numbers that are shown
     back = await owner.send("/back")
     assert "Mã số doanh nghiệp" in back
     again = await owner.send("0100109106-001")  # a branch code, answers kept

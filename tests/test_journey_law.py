@@ -57,7 +57,8 @@ async def test_a_trading_firm_is_not_offered_cluster_rows_tt06_art5_1_b(
     owner = Owner(service, "trader")
     await start(owner, "Thương mại Hòa", DA_NANG)
     size = await owner.script("thuong mai", "8", "2", "5 ty", "2 ty", "12", "khong", "khong", "khong", "1")
-    assert "cụm liên kết" not in size.lower()  # the linkage question is not asked
+    assert "Kết quả: Doanh nghiệp" in size
+    assert not any("tham gia cụm liên kết ngành hoặc chuỗi giá trị không" in t for t in owner.transcript)
     items = await owner.send("1")
     pages = [items]
     while "Trang sau" in pages[-1]:

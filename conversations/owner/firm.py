@@ -18,7 +18,12 @@ from conversations.steps import (
     text_step,
     yes_no_step,
 )
-from conversations.validators import normalize_email, normalize_phone, normalize_tax_code
+from conversations.validators import (
+    normalize_email,
+    normalize_firm_code,
+    normalize_personal_id,
+    normalize_phone,
+)
 from rules import explain
 from rules.catalogue import DateKey, EntityType, Flag
 from rules.dates import DateError, parse_date
@@ -51,6 +56,7 @@ ENTITY_TYPES: tuple[tuple[str, EntityType], ...] = (
     ("private", EntityType.enterprise),
     ("cooperative", EntityType.cooperative),
     ("household", EntityType.household),
+    ("rural", EntityType.rural_establishment),
 )
 ENTITY_OF = dict(ENTITY_TYPES)
 STARTUP_EVIDENCE = ("none", "prize", "patent", "st_certificate", "fund", "incubator", "council")
@@ -61,6 +67,25 @@ FULL_YEAR_WORDS = ("tren 1 nam", "hon 1 nam", "du 1 nam", "1 nam tro len", "more
 
 def _entity_choices(view: View) -> list[Choice]:
     return [Choice(key, say(f"entity_type.{key}")) for key, _ in ENTITY_TYPES]
+
+
+def _entity_step() -> Step:
+    """The type of establishment; an enterprise has a 10-digit enterprise code, never a personal ID."""
+    base = choice_step("entity_type", "ask.entity_type", _entity_choices)
+
+    def parse(view: View, inp: Input) -> Any:
+        value = base.parse(view, inp)
+        personal_id = normalize_personal_id(str(view.answers.get("tax_code") or "")) is not None
+        if personal_id and ENTITY_OF.get(str(value)) is EntityType.enterprise:
+            raise Invalid("error.entity_personal_id")
+        return value
+
+    return Step(base.name, base.prompt, parse, summary=base.summary)
+
+
+def is_enterprise(answers: Mapping[str, Any]) -> bool:
+    """Decree 80 applies to enterprises only (Art. 2; L04 Art. 4): not to households or cooperatives."""
+    return ENTITY_OF.get(str(answers.get("entity_type")), EntityType.enterprise) is EntityType.enterprise
 
 
 def _province_choices(view: View) -> list[Choice]:
@@ -143,8 +168,8 @@ def date_step(key: DateKey) -> Step:
 def profile_steps() -> list[Step]:
     return [
         text_step("name", "ask.name", free_text(2, 200), "error.name", "example.name"),
-        text_step("tax_code", "ask.tax_code", normalize_tax_code, "error.tax_code", "example.tax_code"),
-        choice_step("entity_type", "ask.entity_type", _entity_choices),
+        text_step("tax_code", "ask.tax_code", normalize_firm_code, "error.tax_code", "example.tax_code"),
+        _entity_step(),
         choice_step("province", "ask.province", _province_choices),
         choice_step("commune", "ask.commune", _commune_choices),
         text_step("address", "ask.address", free_text(5, 300), "error.address", "example.address"),
@@ -154,6 +179,8 @@ def profile_steps() -> list[Step]:
 
 
 def declaration_steps(answers: Mapping[str, Any], ctx: Context) -> list[Step]:
+    if not is_enterprise(answers):
+        return establishment_steps(answers, ctx)
     steps = [
         choice_step("sector", "ask.sector", _sector_choices),
         count_step("workers", "ask.workers", "example.workers"),
@@ -202,6 +229,16 @@ def programme_here(region: Any, answers: Mapping[str, Any]) -> bool:
     if region.level == "province":
         return same_province
     return same_province and fold(places.short_name(commune)) == fold(region.commune or "")
+
+
+def establishment_steps(answers: Mapping[str, Any], ctx: Context) -> list[Step]:
+    """A household, cooperative or rural establishment: no Decree 80 size or priority questions."""
+    steps = [choice_step("sector", "ask.sector", _sector_choices)]
+    if answers.get("sector") in (Sector.agriculture.value, Sector.industry.value, Sector.construction.value):
+        steps.append(yes_no_step("production_processing", "ask.production_processing"))
+    if rural_programme_here(answers, ctx):
+        steps.append(yes_no_step("rural_industry", "ask.rural_industry"))
+    return steps
 
 
 LINKAGE_FLAGS = frozenset({Flag.cluster, Flag.value_chain})
@@ -282,6 +319,8 @@ def dates_of(answers: Mapping[str, Any]) -> dict[DateKey, dt.date]:
 
 def profile_of(answers: Mapping[str, Any]) -> Profile:
     entity = ENTITY_OF.get(str(answers.get("entity_type")), EntityType.enterprise)
+    if entity is not EntityType.enterprise:  # no SME size: Decree 80 does not apply (Art. 2)
+        return Profile((), flags_of(answers), entity, tuple(sorted(dates_of(answers).items())))
     return Profile.of(size_of(answers), flags_of(answers), entity, dates_of(answers))
 
 

@@ -274,6 +274,8 @@ def after_answer(state: State, ctx: Context) -> tuple[State, tuple[Reply, ...], 
     for evidence_id in data["checklist"]:
         ev = ctx.catalogue.evidence.get(evidence_id)
         lines.append(say("filed.evidence", name=Plain(ev.title.get(state.lang) if ev else evidence_id)))
+    procedures = dict.fromkeys(i["data"]["procedure"] for i in data["items"])  # how the agency answers
+    lines.extend(say(f"estimate.procedure.{p}") for p in procedures)
     lines.append(say("filed.next"))
     done = State(lang=state.lang)
     return done, (reply(*lines, attach="dossier"), menu_reply()), effects

@@ -20,8 +20,10 @@ from conversations.owner.support import (
     procedure_lines,
     support_steps,
 )
+from locales import LANGUAGES, t
 from rules import explain
-from rules.estimate import NOTHING_USED
+from rules.catalogue import EntityType
+from rules.estimate import NOTHING_USED, Refusal, programme_refusal
 from rules.size import SizeResult
 
 FLOW = "owner"
@@ -82,9 +84,50 @@ def size_step() -> Step:
     )
 
     def lines(view: View) -> list[Line]:
-        return size_lines(firm.size_of(view.answers), view.answers, view.lang)
+        if not firm.is_enterprise(view.answers):
+            return establishment_lines(view)
+        shown = size_lines(firm.size_of(view.answers), view.answers, view.lang)
+        return shown + programme_lines(view)
 
     return _choice_step("size_ok", lines, choices)
+
+
+def establishment_lines(view: View) -> list[Line]:
+    """A household, cooperative or rural establishment: what it is not (a Decree 80 SME), what applies."""
+    entity = firm.profile_of(view.answers).entity_type
+    lines: list[Line] = [say("not_enterprise.title", entity=say(f"entity.{entity.value}"))]
+    lines.extend(programme_lines(view))
+    if entity is EntityType.household:
+        lines.append(say("not_enterprise.conversion"))
+    return lines
+
+
+def programme_lines(view: View) -> list[Line]:
+    """Every owner sees, before choosing items, which programmes apply and which do not, and why."""
+    profile = firm.profile_of(view.answers)
+    fits: list[Line] = []
+    not_fits: list[Line] = []
+    for programme in view.ctx.catalogue.programmes.values():
+        if not any(item.for_firms for item in programme.items):
+            continue
+        title = Plain(programme.title.get(view.lang))
+        why = programme_refusal(programme, profile, view.ctx.today)
+        if why is None and not firm.programme_here(programme.region, view.answers):
+            place = programme.region.commune or programme.region.province or ""
+            if programme.region.commune:
+                place = f"{programme.region.commune}, {programme.region.province}"
+            why = Refusal("programme.region", {"place": place})
+        if why is None:
+            fits.append(
+                say("programme.fits_line", title=title, authority=Plain(programme.authority.get(view.lang)))
+            )
+        else:
+            reason = Plain(explain.refusal_text(why, view.lang))
+            not_fits.append(say("programme.not_line", title=title, reason=reason))
+    lines: list[Line] = [say("programme.fits_header"), *fits] if fits else [say("programme.none_fits")]
+    if not_fits:
+        lines += [say("programme.not_header"), *not_fits]
+    return lines
 
 
 def review_lines(view: View) -> list[Line]:
@@ -123,7 +166,8 @@ class OwnerJourney:
             steps.append(use_saved_step())
         steps.extend(firm.profile_steps())
         steps.extend(firm.declaration_steps(view.answers, view.ctx))
-        if not all(k in view.answers for k in ("sector", "workers", "capital")):
+        needed = ("sector", "workers", "capital") if firm.is_enterprise(view.answers) else ("sector",)
+        if not all(k in view.answers for k in needed):
             return steps
         steps.append(size_step())
         steps.extend(support_steps(view))
@@ -143,7 +187,7 @@ def filing_data(view: View) -> dict[str, Any]:
     answers = view.answers
     offers = chosen(view)
     ests = estimates(answers, view.ctx, offers)
-    result = firm.size_of(answers)
+    result = firm.size_of(answers) if firm.is_enterprise(answers) else None
     province, commune = firm.location(answers)
     items = []
     for offer, est in zip(offers, ests, strict=True):
@@ -191,17 +235,39 @@ def filing_data(view: View) -> dict[str, Any]:
         "profile": profile,
         "province": province,
         "commune": commune,
-        "size": result.size.value,
-        "size_summary_vi": explain.size_summary(result, "vi"),
-        "size_summary_en": explain.size_summary(result, "en"),
-        "size_reason_vi": explain.size_reason(result, "vi"),
-        "size_reason_en": explain.size_reason(result, "en"),
-        "alternatives": [s.value for s in result.alternatives],
+        **size_data(result, firm.profile_of(answers).entity_type),
         "flags": sorted(f.value for f in firm.flags_of(answers)),
         "items": items,
         "checklist": evidence_checklist(i["data"]["evidence"] for i in items),
         "year": view.ctx.today.year,
         "filed_on": view.ctx.today.isoformat(),
+    }
+
+
+def size_data(result: SizeResult | None, entity: EntityType) -> dict[str, Any]:
+    """The size as the dossier records it; an establishment that is not an enterprise has none."""
+    if result is None:
+        text = {
+            lang: t("not_enterprise.title", lang, entity=t(f"entity.{entity.value}", lang))
+            for lang in LANGUAGES
+        }
+        return {
+            "size": "none",
+            "entity": entity.value,
+            "size_summary_vi": t(f"entity.{entity.value}", "vi"),
+            "size_summary_en": t(f"entity.{entity.value}", "en"),
+            "size_reason_vi": text["vi"],
+            "size_reason_en": text["en"],
+            "alternatives": [],
+        }
+    return {
+        "size": result.size.value,
+        "entity": entity.value,
+        "size_summary_vi": explain.size_summary(result, "vi"),
+        "size_summary_en": explain.size_summary(result, "en"),
+        "size_reason_vi": explain.size_reason(result, "vi"),
+        "size_reason_en": explain.size_reason(result, "en"),
+        "alternatives": [s.value for s in result.alternatives],
     }
 
 

@@ -181,7 +181,8 @@ def item_steps(offer: Offer, view: View) -> list[Step]:
             "example.consultant",
         )
         steps.append(_titled(code, title, row))
-    steps.append(_titled(other_agency_step(offer), title, row))
+    if any(r.basis.document == "ND80" for r in offer.rows):  # yearly caps per firm (TT06 Art. 3.5)
+        steps.append(_titled(other_agency_step(offer), title, row))
     if view.answers.get(f"other:{offer.family}") and any(r.max_units for r in offer.rows):
         units = count_step(f"other_units:{offer.family}", "ask.other_units", "example.quantity")
         steps.append(_titled(units, title, row))
