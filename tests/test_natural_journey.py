@@ -14,13 +14,16 @@ from collections.abc import AsyncIterator
 from io import BytesIO
 from pathlib import Path
 from select import select as wait_readable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.models import Dossier, DossierItem, Enterprise
+from conversations import understand
 from tests.driver import Clock, Owner, open_service
+from tests.test_telegram import Harness, press, say, tg  # noqa: F401  (tg: the Telegram fixture)
 
 
 @pytest.fixture
@@ -297,3 +300,42 @@ def test_the_terminal_chat_understands_a_journey_without_diacritics(tmp_path: Pa
     assert "chưa hiểu" not in out
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM dossiers").fetchone() == (1,)
+
+
+async def test_on_telegram_what_is_shown_is_what_can_be_chosen(tg: Harness) -> None:  # noqa: F811
+    """Every button has a number or is understood when typed as it reads; a number picks only what is on
+    the page shown; an interpreted answer is confirmed with a button."""
+    user = tg.fake.user(1501, "Ba", "vi")
+    seen: list[str] = []
+
+    async def typed(text: str, expect: str) -> dict[str, Any]:
+        message = await say(user, text, expect)
+        seen.extend(label for label, _ in user.buttons())
+        return message
+
+    await typed("/start", "Nghị định 13/2023")
+    await typed("dong y", "Tên doanh nghiệp")
+    await typed("Banh Trang Ba", "Mã số doanh nghiệp")
+    await typed("0100109106", "Loại hình")
+    await typed("tnhh 1 thanh vien", "tỉnh, thành phố")
+    assert "một số đang hiển thị (từ 1 đến 8)" in (await typed("12", "một số đang hiển thị"))["text"]
+    page = await typed("trang sau", "tỉnh, thành phố")  # the button, typed as it reads
+    assert any(label.startswith("9. ") for label, _ in user.buttons()), page
+    await typed("quang tri", "Xã, phường")
+    echo = await typed("vinh thuyy", "đúng không?")  # a misspelt ward: echoed with yes/no buttons
+    assert "Vĩnh Thủy — đúng không?" in echo["text"]
+    await press(user, "Có", "Địa chỉ")
+    await typed("12 Le Loi", "Số điện thoại")
+    await typed("0912345678", "Email")
+    await typed("khong co", "Ngành")
+    await typed("san xuat", "Số lao động")
+    await typed("5 nguoi", "lao động nữ")
+    await typed("ca 5 deu la nu", "doanh thu")
+    assert "300 triệu đồng — đúng không?" in (await typed("khoang 300tr", "đúng không?"))["text"]
+    await press(user, "Có", "nguồn vốn")
+    await typed("200tr", "bao nhiêu tháng")
+    await typed("Từ 12 tháng trở lên", "51%")  # the only button, typed as it reads
+    for label in seen:
+        numbered = label.split(".", 1)[0].isdigit()
+        assert numbered or understand.nav_word(label) or label in ("Từ 12 tháng trở lên",), label
+    assert "chưa hiểu" not in "\n".join(m.get("text", "") for m in user.messages())
