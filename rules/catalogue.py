@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -22,6 +22,15 @@ from rules.size import Size
 
 DATA_DIR = Path(__file__).parent / "data"
 PROGRAMME_DIR = DATA_DIR / "programmes"
+
+
+class Entry(BaseModel):
+    """An entry of a data list, known by its id (a content, an evidence document)."""
+
+    id: str
+
+
+M = TypeVar("M", bound=Entry)
 
 
 class CatalogueError(ValueError):
@@ -104,7 +113,7 @@ class TimeLimit(BaseModel):
     basis: Basis
 
 
-class Content(BaseModel):
+class Content(Entry):
     """A support content: what rows fund. Rows of one content are levels of it (ND80 Art. 4.2)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -255,7 +264,7 @@ def _with_target(item: Any, target: dict[str, Any]) -> Any:
     return out
 
 
-class Evidence(BaseModel):
+class Evidence(Entry):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     title: Text
@@ -289,18 +298,24 @@ def load_programme(path: Path) -> Programme:
         raise CatalogueError(_format_errors(path, raw, exc)) from exc
 
 
-def load_contents(path: Path = DATA_DIR / "contents.yaml") -> dict[str, Content]:
+def _load_entries(path: Path, model: type[M], what: str) -> dict[str, M]:
+    """A YAML list of entries with unique ids; an error names the file, the entry and the field."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    out: dict[str, Content] = {}
+    out: dict[str, M] = {}
     for entry in raw:
         try:
-            content = Content.model_validate(entry)
+            value = model.model_validate(entry)
         except ValidationError as exc:
-            raise CatalogueError(f"{path.name}: content {entry.get('id', '?')!r}: {exc}") from exc
-        if content.id in out:
-            raise CatalogueError(f"{path.name}: content {content.id!r} appears twice")
-        out[content.id] = content
+            raise CatalogueError(f"{path.name}: {what} {entry.get('id', '?')!r}: {exc}") from exc
+        key = value.id
+        if key in out:
+            raise CatalogueError(f"{path.name}: {what} {key!r} appears twice")
+        out[key] = value
     return out
+
+
+def load_contents(path: Path = DATA_DIR / "contents.yaml") -> dict[str, Content]:
+    return _load_entries(path, Content, "content")
 
 
 class AmbiguousReference(ValueError):
@@ -313,15 +328,7 @@ class AmbiguousReference(ValueError):
 
 
 def load_evidence(path: Path = DATA_DIR / "evidence.yaml") -> dict[str, Evidence]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    out: dict[str, Evidence] = {}
-    for entry in raw:
-        try:
-            ev = Evidence.model_validate(entry)
-        except ValidationError as exc:
-            raise CatalogueError(f"{path.name}: evidence {entry.get('id', '?')!r}: {exc}") from exc
-        out[ev.id] = ev
-    return out
+    return _load_entries(path, Evidence, "evidence")
 
 
 class Catalogue:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -14,6 +12,7 @@ from rules.catalogue import AmbiguousReference, DateKey, Flag, Procedure, defaul
 from rules.dates import DateError, parse_date
 from rules.estimate import Profile, estimate
 from rules.size import Size
+from tests.test_cli_rules import smebot
 
 CAT = default_catalogue()
 TODAY = dt.date(2026, 6, 1)
@@ -142,12 +141,6 @@ def test_dates_refused_with_a_reason(text: str, code: str) -> None:
     with pytest.raises(DateError) as refused:
         parse_date(text)
     assert refused.value.code == code
-
-
-def smebot(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 def test_cli_several_items_share_the_caps_and_report_a_total() -> None:
