@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.attachments import AttachmentStore
 from bot.store.models import Dossier, DossierItem, Event, Officer, Outbox
-from conversations.officer import status
+from rules import dossier as status
 from tests.driver import Clock, Owner, open_service
 
 QUANG_TRI = [

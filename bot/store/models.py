@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from rules.dossier import FINAL, OPEN
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -37,10 +39,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# the statuses of a dossier that an officer still has to act on
-OPEN_STATUSES = ("submitted", "in_review", "needs_info")
-# the statuses after which a dossier no longer holds its items
-CLOSED_STATUSES = ("approved", "rejected", "withdrawn")
+# the statuses of a dossier that an officer still has to act on, and the final ones (rules/dossier.py)
+OPEN_STATUSES = OPEN
+CLOSED_STATUSES = FINAL
 
 
 def utcnow() -> datetime:

@@ -17,9 +17,9 @@ from typing import Any
 from conversations.engine import PAGE_SIZE
 from conversations.messages import Choice, Effect, Line, Money, Msg, Plain, Reply, Result, say
 from conversations.officer import request as requests
-from conversations.officer import status
 from conversations.officer.context import DossierRecord, OfficerContext
 from locales import t
+from rules import dossier as status
 from rules.deadline import review_deadline
 from rules.money import MoneyError, parse_vnd
 from rules.text import fold
@@ -31,7 +31,7 @@ OFFICER_COMMANDS = frozenset(
     }
 )
 ADMIN_COMMANDS = frozenset({"/officer_add", "/officer_remove", "/officers", "/reassign"})
-STATUSES = ("submitted", "in_review", "needs_info", "approved", "rejected", "withdrawn")
+STATUSES = status.STATUSES
 # Words officers type for a status, besides its label in either language (folded: no diacritics).
 STATUS_WORDS = {
     "submitted": ("moi", "moi nop", "da nop", "cho", "cho xu ly", "chua nhan", "new"),
@@ -99,7 +99,7 @@ def deadline_text(d: DossierRecord, ctx: OfficerContext) -> Msg:
 
 def queue_order(dossiers: Sequence[DossierRecord]) -> list[DossierRecord]:
     """Oldest first; among dossiers filed the same day, the priority groups first (ND80 Art. 4.1)."""
-    return sorted(dossiers, key=lambda d: (d.filed_on, not d.priority, d.id))
+    return status.service_order(dossiers, lambda d: d.filed_on, lambda d: d.priority, lambda d: d.id)
 
 
 def status_named(text: str) -> str | None:
@@ -343,7 +343,7 @@ def history_line(at: dt.datetime, actor: str, action: str, note: str | None) -> 
 HISTORY_ACTIONS = frozenset(
     {
         *("file", "attach", "claim", "ask", "answer", "answer_part", "approve", "reject", "withdraw"),
-        *("note", "assign", "reassign", "conflict", "consent", "erase", "refused"),
+        *("note", "assign", "reassign", "conflict", "consent", "erase", "refused", "message"),
     }
 )
 

@@ -12,8 +12,9 @@ from dataclasses import replace
 
 from conversations.engine import Input, Outcome, State, match_choice, numbered
 from conversations.messages import Choice, Line, Reply, say
-from conversations.officer import handler, status
+from conversations.officer import handler
 from conversations.officer.context import OfficerContext
+from rules import dossier as status
 from rules.deadline import review_deadline
 
 OWNER_CONSENT = "staff_consent"  # the state's pending mark: a staff member is answering the consent screen
