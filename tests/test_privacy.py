@@ -46,13 +46,14 @@ from tests.fakes.telegram_api import FakeTelegram, FakeUser
 NAME = "Công ty Quokka Xanh"
 TAX = "0100109106"
 TYPED = "Zebra-Orchid-4417"  # something the owner typed that no question wants
+DECLINER = "Wombat-Lily-2231"  # what someone typed before declining consent
 PDF = b"%PDF-1.7\n% Quokka's signed quote\n%%EOF\n"
 
 
 def traces(data: bytes) -> list[str]:
     """The user's data found in ``data``: raw UTF-8 or JSON-escaped (the store's JSON is ASCII)."""
     needles = {NAME: NAME.encode(), "escaped name": json.dumps(NAME)[1:-1].encode(), TAX: TAX.encode()}
-    needles |= {TYPED: TYPED.encode(), "Quokka": b"Quokka"}
+    needles |= {TYPED: TYPED.encode(), "Quokka": b"Quokka", DECLINER: DECLINER.encode()}
     return [label for label, needle in needles.items() if needle in data]
 
 
@@ -117,8 +118,9 @@ async def test_declining_consent_leaves_only_what_answers(service: Service) -> N
     assert user.consent_at is None and user.deleted_at is not None
     assert await rows(service.db, ConversationState) == []
     assert await rows(service.db, Enterprise) == []
-    [answer] = await rows(service.db, Outbox, Outbox.user_id == user.id)
-    assert "không lưu" in answer.payload["text"]
+    *earlier, answer = await rows(service.db, Outbox, Outbox.user_id == user.id)
+    assert [(m.status, m.payload) for m in earlier] == [("erased", {})] * 2  # the consent screens: ids only
+    assert "không lưu" in answer.payload["text"] and answer.status == "pending"
     inbox = await rows(service.db, ProcessedUpdate)
     assert [(u.update_id, u.user_key, u.payload) for u in inbox] == [
         ("1001", None, {}),
@@ -292,6 +294,19 @@ async def test_erased_stays_erased_through_telegram_redelivery(tmp_path: Path) -
                 [sys.executable, "-m", "bot.cli", "run"], env=environment, stdout=log_file, stderr=log_file
             )
             try:
+                passer = fake.user(8002, "Minh", "vi")  # point 8: says something, then declines
+                passed: list[int] = []
+                await say(passer, "/start", "Nghị định 13", passed)
+                await say(passer, DECLINER, "Nghị định 13", passed)
+                declined = await say(passer, "Không đồng ý", "không lưu bất kỳ dữ liệu nào", passed)
+                assert "Dữ liệu của tôi" not in str(declined)  # the answer, not the main menu
+                for update_id in passed:
+                    await fake.deliver_twice(update_id)
+                await passer.send_text("/lang en")
+                await passer.wait_for("Do you agree?", timeout=30)
+                texts = [m.get("text", "") for m in passer.messages()]
+                assert "không lưu" in texts[-2] and "Do you agree?" in texts[-1]
+
                 user = fake.user(8001, "Lan", "vi")
                 sent: list[int] = []
                 await say(user, "/start", "Nghị định 13", sent)

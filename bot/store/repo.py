@@ -32,10 +32,12 @@ from bot.store.models import (
     User,
     utcnow,
 )
+from rules.dossier import RETAINED_ON_ERASURE
 from rules.usage import Received
 
 Json = dict[str, Any]
 ITEM_MONEY_KEYS = ("cost_vnd", "state_vnd", "enterprise_vnd")
+ERASED = "erased"  # the status of an outbox message whose content was erased (see erase_user)
 
 
 def _dialect(s: Session) -> str:
@@ -431,7 +433,7 @@ def mark_sent(s: Session, outbox_id: int, payload: Json | None = None) -> None:
 
 _MARK_SENT = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("oid"))
+    .where(_OUTBOX.c.id == bindparam("oid"), _OUTBOX.c.status != ERASED)  # an erasure is not undone
     .values(status="sent", sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1)
 )
 _MARK_SENT_WITH = _MARK_SENT.values(payload=bindparam("new_payload", type_=_OUTBOX.c.payload.type))
@@ -563,7 +565,7 @@ def _user(s: Session, user_id: int) -> User:
 
 #: What an erasure keeps: dossiers still under review (ND80 Art. 32: the agency must answer them) and
 #: approved ones (records of state money, which ND80 Art. 31 lets the state recover).
-RETAINED_STATUSES = (*OPEN_STATUSES, "approved")
+RETAINED_STATUSES = RETAINED_ON_ERASURE  # ND80 Art. 31-32 (rules/dossier.py)
 
 
 def _events_about(user_id: int, key: str, dossier_ids: Iterable[int]) -> Any:
@@ -631,7 +633,8 @@ def erase_user(s: Session, user_id: int, keep_statuses: Iterable[str] = OPEN_STA
 
     Deletes the conversation state, the enterprise profile (kept dossiers hold their own snapshot), the
     other dossiers with their items and events, the events the user's own actions wrote (consent,
-    refused commands), attachments not linked to a kept dossier, the outbox messages. The inbox keeps
+    refused commands), attachments not linked to a kept dossier, the content of the outbox messages
+    (status "erased"). The inbox keeps
     the ids of the updates already handled, without their content or sender, so that a redelivery is
     recognised and not handled again (it would enrol the user anew). Blanks display_name, sets
     deleted_at. Returns the kept refs ("kept_dossiers"; "kept": (ref, status) pairs), a count per table,
@@ -662,7 +665,9 @@ def erase_user(s: Session, user_id: int, keep_statuses: Iterable[str] = OPEN_STA
         "dossiers": delete(Dossier).where(Dossier.id.in_(doomed_ids)),
         "conversation_states": delete(ConversationState).where(ConversationState.user_id == user_id),
         "enterprises": delete(Enterprise).where(Enterprise.user_id == user_id),
-        "outbox": delete(Outbox).where(Outbox.user_id == user_id),
+        # the messages: their content goes, the rows stay (a sender may hold one in flight, and a deleted
+        # id would be given to the next message: marked sent, it would never be delivered)
+        "outbox": update(Outbox).where(Outbox.user_id == user_id).values(payload={}, status=ERASED),
         # handled updates: the key stays, the content goes (unhandled ones are handled in turn)
         "processed_updates": update(ProcessedUpdate)
         .where(ProcessedUpdate.user_key == key, ProcessedUpdate.processed_at.is_not(None))

@@ -1,4 +1,5 @@
-"""Support agencies and routing: a dossier goes to the agency that handles its programme where the firm is."""
+"""Support agencies and routing: a dossier goes to the agency that handles its programme where the firm is
+(TT06 Art. 3.4: one content, one agency at a time). The agencies are data: ``rules/data/agencies.yaml``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import yaml
 
-from conversations.places import short_name
-from rules.text import fold
+from rules.places import same_place
+
+DEFAULT_AGENCIES = Path(__file__).parent / "data" / "agencies.yaml"
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,9 @@ class Agency:
     def covers(self, programme_id: str, province: str, commune: str) -> bool:
         if programme_id not in self.programmes:
             return False
-        if self.province and fold(short_name(province)) != fold(self.province):
+        if self.province and not same_place(province, self.province):
             return False
-        return not self.commune or fold(short_name(commune)) == fold(self.commune)
+        return not self.commune or same_place(commune, self.commune)
 
 
 def parse_agencies(raw: Iterable[Mapping[str, Any]]) -> dict[str, Agency]:
@@ -55,7 +57,7 @@ def parse_agencies(raw: Iterable[Mapping[str, Any]]) -> dict[str, Agency]:
     return out
 
 
-def load_agencies(path: Path) -> dict[str, Agency]:
+def load_agencies(path: Path = DEFAULT_AGENCIES) -> dict[str, Agency]:
     return parse_agencies(yaml.safe_load(path.read_text(encoding="utf-8")) or [])
 
 
