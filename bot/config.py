@@ -13,7 +13,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///smebot.db"
     files_dir: Path = Path("var/files")
     documents_dir: Path = Path("var/documents")  # where the terminal chat writes the documents it sends
-    agencies_file: Path | None = None  # default: bot/data/agencies.yaml
+    agencies_file: Path | None = None  # default: rules/data/agencies.yaml
     extra_days_off: str = ""  # "2027-02-03,2027-02-11": days off an admin adds to the public holidays
     max_file_bytes: int = 20 * 1024 * 1024
     allowed_mime_prefixes: tuple[str, ...] = (

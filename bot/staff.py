@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from bot.store import repo
 from bot.store.models import Attachment, Dossier
 from conversations.officer import request as requests
-from conversations.officer.agencies import Agency, load_agencies
 from conversations.officer.context import (
     DossierRecord,
     FileRecord,
@@ -22,10 +21,9 @@ from conversations.officer.context import (
     ItemRecord,
     OfficerContext,
 )
+from rules.agencies import DEFAULT_AGENCIES, Agency, load_agencies
 from rules.catalogue import Catalogue
 from rules.deadline import Calendar
-
-DEFAULT_AGENCIES = Path(__file__).parent / "data" / "agencies.yaml"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conversations.officer.agencies import Agency
+from rules.agencies import Agency
 from rules.catalogue import Catalogue
 from rules.estimate import Used
 

@@ -6,6 +6,10 @@ from functools import lru_cache
 
 from vietnam_provinces import Province, ProvinceCode, Ward
 
+from rules.places import short_name
+
+__all__ = ["commune_name", "communes", "province_name", "provinces", "short_name"]
+
 
 @lru_cache(maxsize=1)
 def provinces() -> tuple[tuple[int, str], ...]:
@@ -40,11 +44,3 @@ def province_name(code: int) -> str:
 
 def commune_name(province_code: int, code: int) -> str:
     return _commune_names(province_code).get(code, "")
-
-
-def short_name(name: str) -> str:
-    """ "Thành phố Hà Nội" -> "Hà Nội", "Xã Vĩnh Thủy" -> "Vĩnh Thủy": what owners type."""
-    for prefix in ("Thành phố ", "Tỉnh ", "Phường ", "Xã ", "Đặc khu "):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name

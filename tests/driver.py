@@ -9,7 +9,7 @@ from bot.service import Rendered, Service
 from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store.db import Database, open_db
 from conversations.engine import FileInfo, Input
-from conversations.officer.agencies import load_agencies
+from rules.agencies import load_agencies
 from rules.catalogue import default_catalogue
 from rules.deadline import Calendar
 from rules.text import fold

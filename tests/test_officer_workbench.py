@@ -34,8 +34,8 @@ from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store import repo
 from bot.store.db import open_db
 from bot.store.models import Dossier, Event, User, utcnow
-from conversations.officer.agencies import load_agencies
 from conversations.officer.handler import ADMIN_COMMANDS, OFFICER_COMMANDS
+from rules.agencies import load_agencies
 from rules.catalogue import default_catalogue
 from rules.deadline import Calendar
 from tests.driver import Clock, Owner, open_service

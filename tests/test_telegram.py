@@ -27,7 +27,7 @@ from bot.service import Service
 from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store import repo
 from bot.store.db import Database, open_db
-from conversations.officer.agencies import load_agencies
+from rules.agencies import load_agencies
 from rules.catalogue import default_catalogue
 from rules.deadline import Calendar
 from rules.text import fold

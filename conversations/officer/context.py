@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from conversations.officer.agencies import Agency
+from rules.agencies import Agency
 from rules.catalogue import Catalogue
 from rules.deadline import Calendar
 

@@ -28,6 +28,7 @@ from rules import explain
 from rules.catalogue import DateKey, EntityType, Flag
 from rules.dates import DateError, parse_date
 from rules.estimate import Profile
+from rules.places import same_place
 from rules.size import Declaration, Sector, SizeResult, classify, many_female_workers
 from rules.text import fold
 
@@ -225,10 +226,10 @@ def programme_here(region: Any, answers: Mapping[str, Any]) -> bool:
     if region.level == "national":
         return True
     province, commune = location(answers)
-    same_province = fold(places.short_name(province)) == fold(region.province or "")
+    same_province = same_place(province, region.province or "")
     if region.level == "province":
         return same_province
-    return same_province and fold(places.short_name(commune)) == fold(region.commune or "")
+    return same_province and same_place(commune, region.commune or "")
 
 
 def establishment_steps(answers: Mapping[str, Any], ctx: Context) -> list[Step]:

@@ -9,7 +9,6 @@ from typing import Any
 from conversations.context import Context
 from conversations.engine import Input, Invalid, Prompt, State, Step, View, match_choice
 from conversations.messages import Choice, Effect, Line, Money, Msg, Plain, say
-from conversations.officer.agencies import route
 from conversations.owner import firm
 from conversations.owner.support import checklist as evidence_checklist
 from conversations.owner.support import (
@@ -22,6 +21,7 @@ from conversations.owner.support import (
 )
 from locales import LANGUAGES, t
 from rules import explain
+from rules.agencies import route
 from rules.catalogue import EntityType
 from rules.estimate import NOTHING_USED, Refusal, programme_refusal
 from rules.size import SizeResult
