@@ -38,6 +38,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 import locales
+from conversations.owner.support import looks_like_consultant_code
 from locales import catalogue as messages
 from locales import t
 from rules.catalogue import Catalogue, Item
@@ -127,6 +128,7 @@ class DossierView:
     no_rows: str
     total_line: str
     approved_line: str | None
+    decision: tuple[str, ...]
     indicative: str
     checklist_part: str
     checklist_title: str
@@ -230,10 +232,20 @@ def _estimate_rows(items: Sequence[Mapping[str, Any]], lang: str) -> tuple[Estim
         quantity = item.get("quantity") or 1
         if quantity != 1:
             details.append(t("doc.request.quantity", lang, quantity=quantity))
-        if item.get("consultant_code"):
-            details.append(t("doc.request.consultant", lang, code=item["consultant_code"]))
-        if item.get("quote") is not None:
-            details.append(t("doc.request.quote_yes" if item["quote"] else "doc.request.quote_no", lang))
+        code = item.get("consultant_code")
+        if code and looks_like_consultant_code(code):
+            details.append(t("doc.request.consultant", lang, code=str(code).strip().upper()))
+        elif item.get("consulting") or code:  # asked, and no code yet: said so, never a made-up value
+            details.append(t("doc.request.consultant_none", lang))
+        if item.get("quote") is not None:  # "attached" only when a file proves it
+            quote = (
+                "quote_attached"
+                if item.get("quote_attached")
+                else "quote_yes"
+                if item["quote"]
+                else "quote_no"
+            )
+            details.append(t(f"doc.request.{quote}", lang))
         for key in ("used_known_vnd", "used_declared_vnd"):  # the year's use of the content (TT06 Art. 3.5)
             if item.get(key):
                 details.append(t(f"doc.request.{key.removesuffix('_vnd')}", lang, amount=_money(item[key])))
@@ -334,11 +346,27 @@ def dossier_view(doc: Mapping[str, Any], lang: str = "vi") -> DossierView:
         Check(
             mark=CHECKED if entry.get("attached") else UNCHECKED,
             title=str(entry.get("title") or ""),
-            status=t("doc.checklist.attached" if entry.get("attached") else "doc.checklist.missing", lang),
+            status=t(
+                "doc.checklist.provided"
+                if entry.get("provided")
+                else "doc.checklist.attached"
+                if entry.get("attached")
+                else "doc.checklist.missing",
+                lang,
+            ),
             attached=bool(entry.get("attached")),
         )
         for entry in checklist
     )
+    decision: tuple[str, ...] = ()
+    note = str(doc.get("decision_note") or "").strip()
+    if status == "approved" and note:
+        decision = (t("doc.decision.approved_note", lang, note=note),)
+    elif status == "rejected":
+        decision = (
+            t("doc.decision.rejected", lang, note=note or "—"),
+            t("doc.decision.next", lang, agency=agency or t("doc.form.to_default", lang)),
+        )
 
     return DossierView(
         lang=lang,
@@ -372,6 +400,7 @@ def dossier_view(doc: Mapping[str, Any], lang: str = "vi") -> DossierView:
         no_rows=t("doc.request.none", lang),
         total_line=t("doc.request.total_line", lang, amount=_money(total_state)),
         approved_line=approved_line,
+        decision=decision,
         indicative=t("doc.request.indicative", lang, basis=AGENCY_DECIDES.cite(lang)),
         checklist_part=t("doc.part.checklist", lang),
         checklist_title=t("doc.checklist.title", lang),
@@ -601,6 +630,8 @@ def _docx_request(document: DocxDocument, v: DossierView) -> None:
     _paragraph(document, v.total_line, bold=True)
     if v.approved_line:
         _paragraph(document, v.approved_line, bold=True)
+    for line in v.decision:
+        _paragraph(document, line, bold=True)
     _paragraph(document, v.indicative, italic=True)
 
 

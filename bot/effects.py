@@ -22,6 +22,8 @@ from bot.store import repo
 from bot.store.models import Dossier, User
 from conversations.messages import Msg, render_line
 from conversations.officer import request as requests
+from conversations.owner.handler import PROVIDED_BY_BOT, required_evidence
+from conversations.owner.support import looks_like_consultant_code
 from locales import has, t
 from rules.catalogue import Catalogue
 from rules.money import format_vnd
@@ -115,7 +117,13 @@ def file_dossier(
     repo.add_event(s, key, "file", dossier_id=dossier.id, after={"status": "submitted", "ref": dossier.ref})
     refs = [r for r in str(results.get("dossier_ref", "")).split(", ") if r]
     results["dossier_ref"] = ", ".join([*refs, dossier.ref])
-    results.setdefault("documents:dossier", []).append(DossierDocuments(dossier.ref, lang))
+    results.setdefault("documents:dossier", []).extend(dossier_documents(dossier.ref, lang))
+
+
+def dossier_documents(ref: str, lang: str) -> list[DossierDocuments]:
+    """The dossier filed with the agency is the Vietnamese form, whatever the chat's language; an owner
+    who chats in English also gets an English copy to read (issue 15.5)."""
+    return [DossierDocuments(ref, "vi"), *([DossierDocuments(ref, lang)] if lang != "vi" else [])]
 
 
 def attach_file(
@@ -207,6 +215,27 @@ def answer_request(
     )
     said.append(t("request.complete", lang, ref=dossier.ref))
     results["request_progress"] = "\n".join(said)
+
+
+def owner_message(
+    env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
+) -> None:
+    """What the owner wrote about an open dossier goes to its officer (issue 15.2): kept in its history
+    (the officer's /dossier shows it) and notified to the officer who has it, else to its agency's."""
+    dossier = repo.dossier_by_ref(s, data["ref"])
+    if dossier is None or dossier.user_id != user.id or dossier.status not in repo.OPEN_STATUSES:
+        return
+    text = str(data["text"])
+    event = repo.add_event(s, key, "message", dossier_id=dossier.id, note=text)
+    claimed = dossier.data.get("claimed_by")
+    officers = (
+        [str(claimed)]
+        if claimed
+        else [o.user_key for o in repo.list_officers(s) if o.agency_id == dossier.agency_id]
+    )
+    payload = {"key": "message.notify", "params": {"ref": dossier.ref, "text": text}}
+    for officer in officers:
+        notify_staff(s, officer, payload, dedup_key=f"{dossier.ref}:message:{event.id}:{officer}")
 
 
 def notify_staff(s: Session, user_key: str, payload: dict[str, Any], dedup_key: str) -> bool:
@@ -348,11 +377,39 @@ def transition(
         repo.enqueue(
             s,
             owner,
-            {"key": notify["key"], "params": notify["params"]},
+            {
+                "key": notify["key"],
+                "params": notify["params"],
+                **decision_details(env, dossier, action, data),
+            },
             dedup_key=f"{dossier.ref}:v{expected + 1}",
         )
         results["notified"] = True
     results["outcome"] = render_line(data["done"], lang)
+
+
+def decision_details(env: Env, dossier: Dossier, action: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the owner's notification of a decision adds (issue 15.4): the amount approved per item
+    against the amount asked, the officer's reason, and after a rejection what the owner can do next."""
+    if action not in ("approve", "reject"):
+        return {}
+    agency = env.staff.agencies.get(dossier.agency_id or "")
+    return {
+        "decision": action,
+        "items": [
+            {
+                "code": i.code,
+                "title_vi": i.data.get("title_vi", i.code),
+                "title_en": i.data.get("title_en", i.code),
+                "state_vnd": i.state_vnd,
+                "approved_vnd": i.approved_vnd,
+            }
+            for i in dossier.items
+        ],
+        "note": data.get("note") or "",
+        "agency_vi": agency.name("vi") if agency else "",
+        "agency_en": agency.name("en") if agency else "",
+    }
 
 
 def note(
@@ -481,7 +538,7 @@ def officer_remove(
 def dossier_document_effect(
     env: Env, s: Session, user: User, key: str, data: Mapping[str, Any], results: dict[str, Any], lang: str
 ) -> None:
-    results["documents:dossier"] = [DossierDocuments(str(data["ref"]), lang)]
+    results["documents:dossier"] = dossier_documents(str(data["ref"]), lang)
 
 
 def chart(
@@ -597,9 +654,10 @@ def csv_row(d: Dossier, env: Env) -> dict[str, Any]:
 
 def render_dossier_documents(ref: str, data: dict[str, Any], lang: str) -> list[Document]:
     """The dossier as DOCX (to print and sign) and HTML (to read on a phone). Pure CPU, no session."""
+    name = ref if lang == "vi" else f"{ref}-{lang}"  # the Vietnamese form keeps the plain name
     return [
-        Document(f"{ref}.docx", documents.dossier_docx(data, lang), DOCX),
-        Document(f"{ref}.html", documents.dossier_html(data, lang).encode(), "text/html"),
+        Document(f"{name}.docx", documents.dossier_docx(data, lang), DOCX),
+        Document(f"{name}.html", documents.dossier_html(data, lang).encode(), "text/html"),
     ]
 
 
@@ -608,6 +666,10 @@ def document_data(env: Env, d: Dossier, lang: str) -> dict[str, Any]:
     profile = dict(d.data.get("profile", {}))
     agency = env.staff.agencies.get(d.agency_id or "")
     evidence = env.catalogue.evidence
+    proven = set((d.data.get("evidence_files") or {}).values())
+    flags = set(d.data.get("flags", ()))
+    quote = any(i.data.get("quote") for i in d.items)
+    checklist = required_evidence(d.data.get("checklist", []), flags, quote)
     return {
         "ref": d.ref,
         "status": d.status,
@@ -645,8 +707,12 @@ def document_data(env: Env, d: Dossier, lang: str) -> dict[str, Any]:
                 "enterprise_vnd": i.enterprise_vnd,
                 "approved_vnd": i.approved_vnd,
                 "basis": i.data.get(f"basis_{lang}", ""),
-                "consultant_code": i.data.get("consultant_code"),
+                "consulting": "network_consultant_contract" in i.data.get("evidence", ()),
+                "consultant_code": i.data.get("consultant_code")
+                if looks_like_consultant_code(i.data.get("consultant_code"))
+                else None,
                 "quote": bool(i.data.get("quote")),
+                "quote_attached": bool(i.data.get("quote")) and "provider_quote" in proven,
                 "used_known_vnd": i.data.get("used_known_vnd"),
                 "used_declared_vnd": i.data.get("used_declared_vnd"),
             }
@@ -654,9 +720,14 @@ def document_data(env: Env, d: Dossier, lang: str) -> dict[str, Any]:
         ],
         "total_state_vnd": d.total_state_vnd,
         "checklist": [
-            {"title": evidence[e].title.get(lang) if e in evidence else e, "attached": False}
-            for e in d.data.get("checklist", [])
+            {
+                "title": evidence[e].title.get(lang) if e in evidence else e,
+                "attached": e in proven or e in PROVIDED_BY_BOT,
+                "provided": e in PROVIDED_BY_BOT,
+            }
+            for e in checklist
         ],
+        "decision_note": d.data.get("decision_note") if d.status in ("approved", "rejected") else None,
         "history": [],
     }
 
@@ -667,7 +738,36 @@ def render_notification(payload: Mapping[str, Any], lang: str) -> str:
         k: (format_vnd(int(v), lang) if k.endswith("_vnd") else v)
         for k, v in dict(payload.get("params", {})).items()
     }
-    return t(str(payload["key"]), lang, **params)
+    text = t(str(payload["key"]), lang, **params)
+    decision = payload.get("decision")
+    if decision == "approve":
+        lines = [text]
+        for item in payload.get("items", ()):
+            approved = item.get("approved_vnd")
+            lines.append(
+                t(
+                    "decision.item",
+                    lang,
+                    code=item["code"],
+                    title=item.get(f"title_{lang}") or item.get("title_vi", ""),
+                    approved=format_vnd(int(approved or 0), lang),
+                    asked=format_vnd(int(item["state_vnd"]), lang),
+                )
+            )
+        if payload.get("note"):
+            lines.append(t("decision.reason", lang, note=payload["note"]))
+        lines.append(t("decision.see", lang, ref=params.get("ref", "")))
+        return "\n".join(lines)
+    if decision == "reject":
+        agency = payload.get(f"agency_{lang}") or payload.get("agency_vi") or "—"
+        return "\n".join(
+            [
+                text,
+                t("decision.next", lang, agency=agency),
+                t("decision.see", lang, ref=params.get("ref", "")),
+            ]
+        )
+    return text
 
 
 EFFECTS: dict[str, EffectFn] = {
@@ -677,6 +777,7 @@ EFFECTS: dict[str, EffectFn] = {
     "file_dossier": file_dossier,
     "attach_file": attach_file,
     "answer_request": answer_request,
+    "owner_message": owner_message,
     "export_my_data": export_my_data,
     "erase_me": erase_me,
     "withdraw": withdraw,

@@ -15,7 +15,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +34,15 @@ from bot.staff import Staff, officer_context
 from bot.store import repo
 from bot.store.db import Database
 from bot.store.models import Dossier, Enterprise, User
-from conversations.context import Context, DossierView
+from conversations.context import Context, DossierView, HistoryStep
 from conversations.engine import Input, State
 from conversations.engine import Outcome as EngineOutcome
 from conversations.messages import Effect, Reply, render, render_line
 from conversations.officer import handler as officer
+from conversations.officer import request as requests
 from conversations.officer import workbench
+from conversations.owner.handler import PROVIDED_BY_BOT, resume
 from conversations.owner.handler import handle as owner_handle
-from conversations.owner.handler import resume
 from locales import t
 from rules.catalogue import Catalogue
 from rules.usage import used_this_year
@@ -157,8 +158,9 @@ class Service:
         notified = bool(results.get("notified"))
         # an erasure's files; and the documents the terminal chat wrote of the dossiers it erased
         written = [
-            self.documents_dir / f"{ref}.{ext}"
+            self.documents_dir / f"{ref}{copy}.{ext}"
             for ref in results.get("_erased_dossiers", ())
+            for copy in ("", "-en")  # the Vietnamese form and an English owner's copy
             for ext in ("docx", "html")
         ]
         remove = (*results.get("_remove", ()), *map(str, written))
@@ -345,7 +347,12 @@ class Service:
             saved_profile=dict(enterprise.profile) if enterprise and enterprise.profile else None,
             open_item_ids=frozenset(open_ids),
             used=used,
-            dossiers=tuple(dossier_view(d) for d in dossiers),
+            dossiers=tuple(
+                dossier_view(
+                    d, owner_history(repo.events_of(s, d.id), repo.user_key(user.channel, user.external_id))
+                )
+                for d in dossiers
+            ),
             agencies=tuple(self.staff.agencies.values()),
         )
 
@@ -379,8 +386,31 @@ def remove_files(paths: Iterable[str]) -> None:
             log.warning("could not delete %s: %s", path, type(error).__name__)
 
 
-def dossier_view(d: Dossier) -> DossierView:
-    checklist = tuple((e, False) for e in d.data.get("checklist", []))
+#: What an owner reads of a dossier's history: the moves, the officer's questions, their own words and files
+#: (an officer's internal /note, an assignment or a refused command are the agency's own).
+OWNER_HISTORY = frozenset(
+    {"file", "attach", "claim", "ask", "answer_part", "answer", "message", "approve", "reject", "withdraw"}
+)
+
+
+def owner_history(events: Iterable[Any], owner_key: str) -> tuple[HistoryStep, ...]:
+    steps: list[HistoryStep] = []
+    for e in events:
+        if e.action not in OWNER_HISTORY:
+            continue
+        step = HistoryStep(e.at, "you" if e.actor == owner_key else "officer", e.action, e.note)
+        last = steps[-1] if steps else None
+        if last and last.action == "attach" and e.action in ("answer_part", "answer") and e.note == last.note:
+            steps[-1] = replace(step, action="attach")  # one file, one line (it answered the request)
+            continue
+        steps.append(step)
+    return tuple(steps)
+
+
+def dossier_view(d: Dossier, history: tuple[HistoryStep, ...] = ()) -> DossierView:
+    proven = set((d.data.get("evidence_files") or {}).values()) | PROVIDED_BY_BOT
+    checklist = tuple((e, e in proven) for e in d.data.get("checklist", []))
+    asked = requests.from_json(d.data.get("open_request"))
     return DossierView(
         ref=d.ref,
         status=d.status,
@@ -389,5 +419,9 @@ def dossier_view(d: Dossier) -> DossierView:
         items=tuple((i.item_id, i.code, i.state_vnd) for i in d.items),
         checklist=checklist,
         attachments=int(d.data.get("attachments", 0)),
-        request=d.data.get("request"),
+        request=requests.numbered(asked) if asked else d.data.get("request"),
+        approved=tuple(i.approved_vnd for i in d.items),
+        decision_note=d.data.get("decision_note") if d.status in ("approved", "rejected") else None,
+        agency_id=d.agency_id,
+        history=history,
     )

@@ -22,6 +22,20 @@ class DossierView:
     checklist: tuple[tuple[str, bool], ...] = ()  # (evidence id, attached?)
     attachments: int = 0
     request: str | None = None  # the officer's request when status is needs_info
+    approved: tuple[int | None, ...] = ()  # the amount the officer approved, per item (as ``items``)
+    decision_note: str | None = None  # the officer's reason for an approval or a rejection
+    agency_id: str | None = None  # the agency that reviews it
+    history: tuple[HistoryStep, ...] = ()  # what the owner may read of the dossier's history
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """One entry of a dossier's history as its owner reads it: who (``you`` or ``officer``), what, when."""
+
+    at: dt.datetime
+    who: str
+    action: str
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ runs in the same transaction as saving the state.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection, Iterable
 from dataclasses import replace
+from typing import Any
 
 from conversations import engine
 from conversations.context import Context, DossierView
@@ -15,9 +18,26 @@ from conversations.messages import Choice, Effect, Line, Money, Plain, Reply, Re
 from conversations.owner import journey
 from conversations.owner.journey import JOURNEY
 from conversations.steps import yes_no_choices
+from locales import t
+from rules.dossier import OPEN
+from rules.text import fold
 
 CONSENT_VERSION = "2026-12-01"
-OPEN_STATUSES = ("submitted", "in_review", "needs_info")
+OPEN_STATUSES = OPEN
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+#: Evidence a dossier needs only when the owner declared what it proves (TT06 Art. 3.3, 14, 16, 17; ND80
+#: Art. 4.1): no social-enterprise proof for a firm that said it is not one.
+PROOF_OF_FLAG = {
+    "women_ownership_proof": "women_owned",
+    "female_workers_proof": "many_female_workers",
+    "social_enterprise_proof": "social_enterprise",
+    "startup_evidence": "startup",
+    "cluster_evidence": "cluster",
+    "value_chain_evidence": "value_chain",
+    "disadvantaged_area_proof": "disadvantaged_area",
+}
+#: The form smebot writes itself (the dossier document): provided with the dossier, never missing.
+PROVIDED_BY_BOT = frozenset({"declaration_form"})
 MENU = ("new", "mydossiers", "mydata", "help")
 
 
@@ -75,40 +95,148 @@ def edit_pick_reply(state: State, ctx: Context, error: Line | None = None) -> Re
     return Reply((*lines, say("edit.pick")), engine.numbered(shown, max(start, 0)))
 
 
-def dossiers_reply(ctx: Context) -> Reply:
+def required_evidence(evidence: Iterable[str], flags: Collection[str], quote: bool) -> list[str]:
+    """What this owner's answers require of a checklist: a priority proof only for the flag declared, the
+    provider's quote only when the owner said there is one, each once, in order."""
+    out: list[str] = []
+    for evidence_id in evidence:
+        if evidence_id in out:
+            continue
+        if evidence_id in PROOF_OF_FLAG and PROOF_OF_FLAG[evidence_id] not in flags:
+            continue
+        if evidence_id == "provider_quote" and not quote:
+            continue
+        out.append(evidence_id)
+    return out
+
+
+def _approved_total(d: DossierView) -> int | None:
+    if not d.approved or all(a is None for a in d.approved):
+        return None
+    return sum(a or 0 for a in d.approved)
+
+
+def dossier_line(d: DossierView) -> Line:
+    approved = _approved_total(d)
+    if d.status == "approved" and approved is not None:
+        return say(
+            "mydossiers.line_approved",
+            ref=d.ref,
+            status=say(f"status.{d.status}"),
+            approved=Money(approved),
+            total=Money(d.total_state_vnd),
+            date=d.created.strftime("%d/%m/%Y"),
+        )
+    return say(
+        "mydossiers.line",
+        ref=d.ref,
+        status=say(f"status.{d.status}"),
+        total=Money(d.total_state_vnd),
+        date=d.created.strftime("%d/%m/%Y"),
+    )
+
+
+def decision_lines(d: DossierView, ctx: Context, lang: str) -> list[Line]:
+    """The officer's word on a decided dossier, and for a rejection what the owner can do next."""
+    lines: list[Line] = []
+    if d.status == "approved" and d.decision_note:
+        lines.append(say("mydossiers.approved_note", note=Plain(d.decision_note)))
+    if d.status == "rejected":
+        lines.append(say("mydossiers.rejected_reason", note=Plain(d.decision_note or "—")))
+        agency = next((a for a in ctx.agencies if a.id == d.agency_id), None)
+        lines.append(
+            say(
+                "mydossiers.rejected_next",
+                agency=Plain(agency.name(lang) if agency else "—"),
+                ref=d.ref,
+            )
+        )
+    return lines
+
+
+def dossiers_reply(ctx: Context, lang: str) -> Reply:
     if not ctx.dossiers:
         return reply(say("mydossiers.none"))
     lines: list[Line] = [say("mydossiers.title", count=len(ctx.dossiers))]
     choices = []
     for d in ctx.dossiers:
-        line = say(
-            "mydossiers.line",
-            ref=d.ref,
-            status=say(f"status.{d.status}"),
-            total=Money(d.total_state_vnd),
-            date=d.created.strftime("%d/%m/%Y"),
-        )
-        lines.append(line)
+        lines.append(dossier_line(d))
+        lines.extend(decision_lines(d, ctx, lang))
+        if d.status == "needs_info" and d.request:
+            lines.append(say("dossier.request", text=Plain(d.request)))
         choices.append(Choice(f"dossier:{d.ref}", Plain(d.ref)))
+    lines.append(say("mydossiers.pick"))
     return reply(*lines, choices=tuple(choices))
+
+
+def history_lines(d: DossierView) -> list[Line]:
+    """The dossier's history as its owner reads it: the officer's questions, the owner's answers."""
+    if not d.history:
+        return []
+    lines: list[Line] = [say("mydossiers.history")]
+    for step in d.history:
+        at = step.at.astimezone(VIETNAM) if step.at.tzinfo else step.at
+        lines.append(
+            say(
+                "mydossiers.history_line",
+                at=at.strftime("%d/%m/%Y %H:%M"),
+                who=say(f"mydossiers.who.{step.who}"),
+                action=say(f"mydossiers.did.{step.action}"),
+                note=Plain(f": {step.note}") if step.note else Plain(""),
+            )
+        )
+    return lines
 
 
 def dossier_detail(d: DossierView, ctx: Context, lang: str) -> Reply:
     lines: list[Line] = [
         say("dossier.head", ref=d.ref, status=say(f"status.{d.status}"), date=d.created.strftime("%d/%m/%Y"))
     ]
-    for item_id, code, state_vnd in d.items:
+    approved = d.approved if len(d.approved) == len(d.items) else (None,) * len(d.items)
+    for (item_id, code, state_vnd), granted in zip(d.items, approved, strict=True):
         title = ctx.catalogue.item(item_id).title.get(lang) if item_id in ctx.catalogue.items else code
-        lines.append(say("dossier.item", code=code, title=Plain(title), amount=Money(state_vnd)))
+        if granted is None:
+            lines.append(say("dossier.item", code=code, title=Plain(title), amount=Money(state_vnd)))
+        else:
+            lines.append(
+                say(
+                    "dossier.item_approved",
+                    code=code,
+                    title=Plain(title),
+                    amount=Money(state_vnd),
+                    approved=Money(granted),
+                )
+            )
     lines.append(say("review.total", total=Money(d.total_state_vnd)))
+    total_approved = _approved_total(d)
+    if total_approved is not None:
+        lines.append(say("dossier.approved_total", total=Money(total_approved)))
+    lines.extend(decision_lines(d, ctx, lang))
     for evidence_id, attached in d.checklist:
         ev = ctx.catalogue.evidence.get(evidence_id)
         name = ev.title.get(lang) if ev else evidence_id
+        if evidence_id in PROVIDED_BY_BOT:
+            lines.append(say("dossier.evidence_provided", name=Plain(name)))
+            continue
         lines.append(say("dossier.evidence_ok" if attached else "dossier.evidence_missing", name=Plain(name)))
     lines.append(say("dossier.attachments", count=d.attachments))
-    if d.request:
+    if d.request and d.status == "needs_info":
         lines.append(say("dossier.request", text=Plain(d.request)))
-    return reply(*lines)
+    lines.extend(history_lines(d))
+    if d.status in OPEN_STATUSES:
+        lines.append(say("dossier.write_here"))
+    return reply(*lines, attach="dossier")
+
+
+def returning_lead(ctx: Context) -> Line | None:
+    """What a returning owner with a dossier in hand sees on /start instead of a new journey."""
+    asked = next((d for d in ctx.dossiers if d.status == "needs_info"), None)
+    if asked is not None:
+        return say("returning.request", ref=asked.ref, items=Plain(asked.request or "—"))
+    open_ = next((d for d in ctx.dossiers if d.status in OPEN_STATUSES), None)
+    if open_ is not None:
+        return say("returning.open", ref=open_.ref, status=say(f"status.{open_.status}"))
+    return None
 
 
 def attach_target(ctx: Context) -> DossierView | None:
@@ -155,10 +283,37 @@ def on_answer_text(state: State, inp: Input, ctx: Context) -> Outcome | None:
     return Outcome(state, (menu_reply(lead),), (effect,))
 
 
+def menu_typed(inp: Input, lang: str) -> bool:
+    """The menu picked as shown (a number or a label as it reads), not a guess from words of a message."""
+    text = fold(inp.text).strip(" .!?")
+    if text.isdigit():
+        return 1 <= int(text) <= len(MENU)
+    return any(text == fold(t(f"menu.{key}", lang)) for key in MENU)
+
+
+def on_free_text(state: State, inp: Input, ctx: Context) -> Outcome | None:
+    """After filing, what the owner writes that is not an answer goes to the officer with their open
+    dossier (issue 15.2): kept, acknowledged, shown in /dossier. With no dossier open, what the bot can do."""
+    text = inp.text.strip()
+    if state.flow is not None or state.pending or not text or inp.payload is not None:
+        return None
+    if menu_typed(inp, state.lang) or not any(c.isalpha() for c in text):
+        return None
+    target = next((d for d in ctx.dossiers if d.status in OPEN_STATUSES), None)
+    if target is None:
+        return Outcome(state, (menu_reply(say("message.no_dossier")),))
+    effect = Effect("owner_message", {"ref": target.ref, "text": text[:2000]})
+    lead = say("message.sent", ref=target.ref, status=say(f"status.{target.status}"))
+    return Outcome(state, (menu_reply(lead),), (effect,))
+
+
 def on_command(state: State, name: str, arg: str, ctx: Context) -> Outcome | None:
     if name == "/start":
         if state.flow == journey.FLOW:
             return resume(state, ctx, say("resume.hello"))
+        waiting = returning_lead(ctx) if state.pending is None else None
+        if waiting is not None:  # a returning owner with a dossier in hand: not a new journey
+            return Outcome(state, (menu_reply(waiting),))
         return start_journey(state, ctx)
     if name in ("/restart", "/new"):
         return start_journey(state, ctx, say("restart.done"))
@@ -180,7 +335,7 @@ def on_command(state: State, name: str, arg: str, ctx: Context) -> Outcome | Non
         lead = say("back.first") if moved == state else None
         return resume(moved, ctx, lead)
     if name == "/mydossiers":
-        return Outcome(state, (dossiers_reply(ctx),))
+        return Outcome(state, (dossiers_reply(ctx, state.lang),))
     if name == "/mydata":
         return Outcome(state, (reply(say("mydata.sent"), attach="mydata"),), (Effect("export_my_data"),))
     if name == "/deleteme":
@@ -264,7 +419,7 @@ def after_answer(state: State, ctx: Context) -> tuple[State, tuple[Reply, ...], 
     if action == "cancel":
         return State(lang=state.lang), (menu_reply(say("cancel.done")),), ()
     view = View(replace(state, answers=answers), ctx)
-    data = journey.filing_data(view)
+    data = required_only(journey.filing_data(view))
     if not data["items"]:
         return replace(state, answers=answers), (reply(say("review.nothing")),), ()
     effects = (Effect("save_profile", {"profile": data["profile"]}), *journey.filing_effects(data, ctx))
@@ -273,12 +428,26 @@ def after_answer(state: State, ctx: Context) -> tuple[State, tuple[Reply, ...], 
     ]
     for evidence_id in data["checklist"]:
         ev = ctx.catalogue.evidence.get(evidence_id)
-        lines.append(say("filed.evidence", name=Plain(ev.title.get(state.lang) if ev else evidence_id)))
+        name = Plain(ev.title.get(state.lang) if ev else evidence_id)
+        provided = evidence_id in PROVIDED_BY_BOT
+        lines.append(say("filed.evidence_provided" if provided else "filed.evidence", name=name))
     procedures = dict.fromkeys(i["data"]["procedure"] for i in data["items"])  # how the agency answers
     lines.extend(say(f"estimate.procedure.{p}") for p in procedures)
     lines.append(say("filed.next"))
     done = State(lang=state.lang)
     return done, (reply(*lines, attach="dossier"), menu_reply()), effects
+
+
+def required_only(data: dict[str, Any]) -> dict[str, Any]:
+    """The filing data with each item's evidence cut to what the owner's answers require."""
+    flags = set(data.get("flags", ()))
+    items = []
+    for item in data["items"]:
+        quote = bool(item["data"].get("quote"))
+        evidence = required_evidence(item["data"].get("evidence", ()), flags, quote)
+        items.append({**item, "data": {**item["data"], "evidence": evidence}})
+    checklist = [e for i in items for e in i["data"]["evidence"]]
+    return {**data, "items": items, "checklist": list(dict.fromkeys(checklist))}
 
 
 def on_menu(state: State, inp: Input, ctx: Context) -> Outcome:
@@ -310,7 +479,8 @@ def handle(state: State, inp: Input, ctx: Context) -> Outcome:
         found = next((d for d in ctx.dossiers if d.ref == ref), None)
         if found is None:
             return resume(state, ctx, say("withdraw.unknown", ref=ref))
-        return Outcome(state, (dossier_detail(found, ctx, state.lang),))
+        shown = dossier_detail(found, ctx, state.lang)
+        return Outcome(state, (shown,), (Effect("dossier_document", {"ref": found.ref}),))
     if command is not None:
         result = on_command(state, command[0], command[1], ctx)
         if result is not None:
@@ -320,7 +490,7 @@ def handle(state: State, inp: Input, ctx: Context) -> Outcome:
         return on_file(state, inp, ctx)
     if state.pending:
         return on_pending(state, inp, ctx)
-    answered = on_answer_text(state, inp, ctx)
+    answered = on_answer_text(state, inp, ctx) or on_free_text(state, inp, ctx)
     if answered is not None:
         return answered
     if state.flow != journey.FLOW:

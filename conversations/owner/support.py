@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -147,11 +148,22 @@ def items_step() -> Step:
     return Step(step.name, prompt, step.parse, multi=True, summary=step.summary)
 
 
+CONSULTANT_CODE = re.compile(r"[A-Z0-9][A-Z0-9./_-]{0,38}[A-Z0-9]")
+
+
+def looks_like_consultant_code(value: object) -> bool:
+    """A consultant's code as the network issues it ("TVV-0123"): letters, digits and -./_, with a digit."""
+    text = str(value or "").strip().upper()
+    return bool(CONSULTANT_CODE.fullmatch(text)) and any(c.isdigit() for c in text)
+
+
 def _consultant_code(text: str) -> str | None:
+    """The code, "" for "not yet" ("chua co", "toi chua co ma"); None (asked again) for anything else."""
     value = text.strip().upper()
-    if fold(text) in NOT_YET_WORDS:
+    folded = fold(text)
+    if folded in NOT_YET_WORDS or (folded.split() and folded.split()[0] in ("chua", "khong", "ko", "not")):
         return ""
-    return value if 2 <= len(value) <= 40 and not value.startswith("/") else None
+    return value if looks_like_consultant_code(value) else None
 
 
 def item_steps(offer: Offer, view: View) -> list[Step]:
