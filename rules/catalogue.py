@@ -111,6 +111,8 @@ class TimeLimit(BaseModel):
     years: int = Field(ge=1)
     since: DateKey
     basis: Basis
+    to_year_end: bool = False  # counted in years "up to the year" (TT06 Art. 12): until 31 December
+    waived_by: tuple[Flag, ...] = ()  # a firm with one of these flags is not bound by the limit
 
 
 class Content(Entry):

@@ -130,6 +130,13 @@ class Estimate:
         return self.item.basis
 
 
+def limit_end(limit: TimeLimit, since: dt.date) -> dt.date:
+    """The last day of a time limit counted from ``since``."""
+    if limit.to_year_end:
+        return dt.date(since.year + limit.years, 12, 31)
+    return add_years(since, limit.years)
+
+
 def add_years(day: dt.date, years: int) -> dt.date:
     """The same calendar day ``years`` later (29 February -> 28 February)."""
     try:
@@ -143,19 +150,21 @@ def windows(item: Item, profile: Profile) -> tuple[TimeWindow, ...]:
     out = []
     for limit in item.time_limits:
         since = profile.date(limit.since)
-        if since is not None:
-            out.append(TimeWindow(limit, since, add_years(since, limit.years)))
+        if since is not None and not set(limit.waived_by) & profile.flags:
+            out.append(TimeWindow(limit, since, limit_end(limit, since)))
     return tuple(out)
 
 
 def _time_refusal(item: Item, profile: Profile, on: dt.date, assume_dates: bool) -> Refusal | None:
     for limit in item.time_limits:
+        if set(limit.waived_by) & profile.flags:
+            continue
         since = profile.date(limit.since)
         if since is None:
             if assume_dates:
                 continue
             return Refusal("eligibility.date_missing", {"date": limit.since.value})
-        until = add_years(since, limit.years)
+        until = limit_end(limit, since)
         if since > on:
             return Refusal("eligibility.date_future", {"date": limit.since.value, "since": since.isoformat()})
         if on > until:

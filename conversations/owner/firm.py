@@ -301,6 +301,7 @@ def flags_of(answers: Mapping[str, Any]) -> frozenset[Flag]:
         ("disadvantaged_area", Flag.disadvantaged_area),
         ("production_processing", Flag.production_processing),
         ("rural_industry", Flag.rural_industry),
+        ("converted_household", Flag.converted_household),
     ):
         if answers.get(key):
             flags.add(flag)

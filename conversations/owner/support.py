@@ -177,6 +177,7 @@ def item_steps(offer: Offer, view: View) -> list[Step]:
             date_key(limit.since) not in view.answers or not _asked_before(view, limit.since)
         ):
             steps.append(_titled(date_step(limit.since), title, row))
+    steps.extend(_titled(s, title, row) for s in _waiver_steps(offer, view))
     if _out_of_time(offer, view):
         return steps  # the date shows the support is out of time: the review says why; nothing else to ask
     if per_unit:
@@ -198,6 +199,21 @@ def item_steps(offer: Offer, view: View) -> list[Step]:
     if view.answers.get(f"other:{offer.family}") and any(r.max_units for r in offer.rows):
         units = count_step(f"other_units:{offer.family}", "ask.other_units", "example.quantity")
         steps.append(_titled(units, title, row))
+    return steps
+
+
+def _waiver_steps(offer: Offer, view: View) -> list[Step]:
+    """A date past its limit, where a flag waives the limit (a firm converted from a household, TT06
+    Art. 12): ask about the flag rather than refuse."""
+    profile = profile_of(view.answers)
+    steps: list[Step] = []
+    for row in offer.rows:
+        why = refusal(row, profile, view.ctx.today)
+        stale = why is not None and why.key == "eligibility.time_limit"
+        for limit in row.time_limits:
+            for flag in limit.waived_by:
+                if (stale or flag.value in view.answers) and all(s.name != flag.value for s in steps):
+                    steps.append(yes_no_step(flag.value, f"ask.{flag.value}"))
     return steps
 
 
