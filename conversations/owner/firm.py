@@ -25,9 +25,10 @@ from conversations.validators import (
     normalize_phone,
 )
 from rules import explain
-from rules.catalogue import DateKey, EntityType, Flag
+from rules.catalogue import DateKey, EntityType, Flag, TimeLimit
 from rules.dates import DateError, parse_date
 from rules.estimate import Profile
+from rules.legal import Basis
 from rules.places import same_place
 from rules.size import Declaration, Sector, SizeResult, classify, many_female_workers
 from rules.text import fold
@@ -145,11 +146,21 @@ def date_key(key: DateKey) -> str:
     return f"date:{key.value}"
 
 
-def date_step(key: DateKey) -> Step:
-    """The date a time limit counts from (asked once, wherever an item or the start-up status needs it)."""
+#: Start-up support: at most 5 years from the first enterprise registration (L04 Art. 17.1).
+STARTUP_LIMIT = TimeLimit(
+    years=5, since=DateKey.first_registration, basis=Basis(document="L04", article=17, clause=1)
+)
+
+
+def date_step(limit: TimeLimit) -> Step:
+    """The date a time limit counts from (asked once, wherever an item or the start-up status needs it),
+    with the limit it decides."""
+    key = limit.since
 
     def prompt(view: View) -> Prompt:
-        return Prompt((say(f"ask.date.{key.value}"),), example=say("example.date"))
+        why = "limit.note_year" if limit.to_year_end else "limit.note"
+        note = say(why, years=limit.years, basis=Plain(limit.basis.cite(view.lang)))
+        return Prompt((say(f"ask.date.{key.value}"), note), example=say("example.date"))
 
     def parse(view: View, inp: Input) -> str:
         try:
@@ -204,7 +215,7 @@ def declaration_steps(answers: Mapping[str, Any], ctx: Context) -> list[Step]:
         None,
         "none",
     ):  # at most 5 years from first registration (L04 Art. 17.1)
-        steps.append(date_step(DateKey.first_registration))
+        steps.append(date_step(STARTUP_LIMIT))
     if linkage_can_matter(answers, ctx):
         steps.append(
             choice_step("linkage", "ask.linkage", lambda v: [Choice(k, say(f"linkage.{k}")) for k in LINKAGE])

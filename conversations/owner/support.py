@@ -176,7 +176,7 @@ def item_steps(offer: Offer, view: View) -> list[Step]:
         if all(date_key(limit.since) != s.name for s in steps) and (
             date_key(limit.since) not in view.answers or not _asked_before(view, limit.since)
         ):
-            steps.append(_titled(date_step(limit.since), title, row))
+            steps.append(_titled(date_step(limit), title, row))
     steps.extend(_titled(s, title, row) for s in _waiver_steps(offer, view))
     if _out_of_time(offer, view):
         return steps  # the date shows the support is out of time: the review says why; nothing else to ask
