@@ -161,7 +161,8 @@ def _consultant_code(text: str) -> str | None:
     """The code, "" for "not yet" ("chua co", "toi chua co ma"); None (asked again) for anything else."""
     value = text.strip().upper()
     folded = fold(text)
-    if folded in NOT_YET_WORDS or (folded.split() and folded.split()[0] in ("chua", "khong", "ko", "not")):
+    words = folded.split()
+    if folded in NOT_YET_WORDS or "chua" in words or "not yet" in folded or words[:1] in (["khong"], ["ko"]):
         return ""
     return value if looks_like_consultant_code(value) else None
 
