@@ -8,6 +8,7 @@ and their own answers in the dossier's history, never the officer's internal not
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,17 @@ import docx
 import pytest
 
 from bot.attachments import AttachmentStore
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.service import Service
+from bot.staff import DEFAULT_AGENCIES, Staff
+from bot.store.db import open_db
+from rules.agencies import load_agencies
+from rules.catalogue import default_catalogue
+from rules.deadline import Calendar
 from tests.driver import Clock, Owner, open_service
-from tests.test_officer import file_dossier, staff
+from tests.fakes.telegram_api import FakeTelegram
+from tests.test_officer import DECLARE, QUANG_TRI, file_dossier, staff
+from tests.test_telegram import ADMIN_ID, TOKEN, press, say
 
 
 @pytest.fixture
@@ -136,3 +146,69 @@ async def test_an_english_owner_reads_the_decision_and_the_history_in_english(se
     assert "The agency's remark: thiếu báo giá" in english
     official = docx_text(owner, f"{ref}.docx")  # the form filed with the agency: Vietnamese
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in official and "Được chấp thuận" in official
+
+
+# --- Telegram: the dossier button, the pushed decision and both documents -----------------------------
+
+
+@pytest.fixture
+async def tg(tmp_path: Path) -> Any:
+    async with FakeTelegram(token=TOKEN) as fake:
+        db = await open_db(f"sqlite+aiosqlite:///{tmp_path / 'smebot.db'}")
+        staff_ = Staff(frozenset({f"telegram:{ADMIN_ID}"}), load_agencies(DEFAULT_AGENCIES), Calendar())
+        service = Service(db, default_catalogue(), Clock(), staff_, documents_dir=tmp_path / "documents")
+        store = AttachmentStore(tmp_path / "files", 5 * 1024 * 1024, ("image/", "application/pdf"))
+        channel = TelegramChannel(service, db, make_bot(TOKEN, fake.base_url), store, chat_interval=0.01)
+        stop = asyncio.Event()
+        task = asyncio.create_task(channel.run(stop))
+        try:
+            yield fake
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=15)
+            await db.close()
+
+
+async def test_on_telegram_an_english_owner_writes_reads_the_decision_and_gets_both_documents(
+    tg: Any,
+) -> None:
+    owner = tg.user(1001, "Lan", "en")
+    await say(owner, "/start", "13/2023")
+    await say(owner, "English", "Decree 13/2023")
+    await say(owner, "agree", "Name of the enterprise")
+    for answer in (*QUANG_TRI[1:], *DECLARE):
+        await say(owner, answer)
+    await say(owner, "1", "Choose the support items")
+    await press(owner, "III.A.2.2", "Chosen: 1")
+    await press(owner, "Done", "Expected cost")
+    for answer in ("250 trieu", "yes", "TVV-0123"):
+        await say(owner, answer)
+    await press(owner, "None received", "Estimated support")
+    filed = await say(owner, "1", "HS-2026-000001")
+    assert "SME size declaration" in filed["text"]
+    names = set()
+    for _ in range(4):  # the Vietnamese form and the English copy, DOCX and HTML
+        names.add((await owner.wait_for(lambda m: "document" in m, timeout=15))["document"]["file_name"])
+    assert names == {f"HS-2026-000001{c}.{e}" for c in ("", "-en") for e in ("docx", "html")}
+
+    said = await say(owner, "When will I hear back?", "Your message was sent")
+    assert "dossier HS-2026-000001" in said["text"]
+    admin = tg.user(ADMIN_ID, "Admin", "vi")
+    seen = await say(admin, "/dossier HS-2026-000001", "HS-2026-000001")
+    while "When will I hear back?" not in (seen.get("text") or ""):
+        seen = await admin.wait_for(None, timeout=15)
+    await say(admin, "/claim HS-2026-000001", "HS-2026-000001")
+    await say(admin, "/approve HS-2026-000001 III.A.2.2=90tr thieu bao gia", "HS-2026-000001")
+    pushed = await owner.wait_for("has been approved", timeout=15)
+    assert "support of 90 million VND (requested 125 million VND)" in pushed["text"]
+    assert "The officer's remark: thieu bao gia" in pushed["text"]
+
+    await say(owner, "/mydossiers", "HS-2026-000001")
+    detail = await press(owner, "HS-2026-000001", "Dossier HS-2026-000001")
+    assert "requested 125 million VND, approved 90 million VND" in detail["text"]
+    assert "You · wrote to the officer: When will I hear back?" in detail["text"]
+    assert "Officer · approved: thieu bao gia" in detail["text"]
+    sent = {
+        (await owner.wait_for(lambda m: "document" in m, timeout=15))["document"]["file_name"] for _ in "1234"
+    }
+    assert sent == names
