@@ -220,6 +220,7 @@ async def test_chaos_twenty_owners_random_faults_and_three_sigkills(tmp_path: Pa
     )
     outbox = db(tmp_path, "SELECT id, external_id, dedup_key, status, error, payload FROM outbox")
     by_key = {key: (oid, status, error) for oid, _, key, status, error, _ in outbox}
+    owner_of = {oid: external_id for oid, external_id, *_ in outbox}
     replies: dict[str, list[tuple[int, str, str | None]]] = {}
     for oid, _, key, status, error, _ in outbox:
         if key and key.startswith("reply:telegram:"):
@@ -236,6 +237,8 @@ async def test_chaos_twenty_owners_random_faults_and_three_sigkills(tmp_path: Pa
             assert notice is not None or no_reply_possible, (oid, error)
             if notice is not None:
                 assert notice[1] == "sent" or notice[2], notice  # the notice went, or failed for a reason
+                if notice[1] == "sent":
+                    assert SORRY in delivered[int(owner_of[oid])]
 
     # delivered at least once, and no more often than the window allows
     drops_after = Counter(f.chat_id for f in faults if f.kind == "drop_after" and f.method == "sendMessage")
@@ -267,9 +270,6 @@ async def test_chaos_twenty_owners_random_faults_and_three_sigkills(tmp_path: Pa
         assert exports.count("sent") <= got_docs <= len(exports) + doc_drops[owner_id] + KILLS, owner_id
     # all chats: at most the sends in flight (8) and those answered in the 50 ms before each kill
     assert extras <= sum(drops_after.values()) + KILLS * (IN_FLIGHT + 3), extras
-    assert SORRY in {text for texts in delivered.values() for text in texts} or not any(
-        error and error.startswith("400") for *_, error, _ in outbox
-    )
 
     text = log.read_text()
     assert "cannot poll:" in text and "polling resumed" in text

@@ -213,7 +213,8 @@ class Outbox(Base):
     created_at: Mapped[datetime] = created_column()
     sent_at: Mapped[datetime | None]
     dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    # why it failed, in the platform's words (never the message's text): set with status "failed"
+    # the last failed attempt's reason, in the platform's words (never the message's text); for a row with
+    # status "failed", why it was given up
     error: Mapped[str | None] = mapped_column(Text)
     # the parts of a reply already dealt with ("text:0", "doc:0:1"): a message id, true, or "failed";
     # a retry sends only the others (see bot/channels/sender.py)
