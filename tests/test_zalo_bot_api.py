@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -30,6 +32,7 @@ from bot.channels.zalo_bot_api import (
 from bot.channels.zalo_common import split_text
 from tests.fakes.zalo_bot import FakeZaloBot
 
+ROOT = Path(__file__).resolve().parents[1]
 SECRET = "a-webhook-secret-of-some-length"
 
 
@@ -432,3 +435,63 @@ async def test_the_fake_serves_form_bodies_too(fake: FakeZaloBot) -> None:
     ):
         body = await response.json()
     assert body["ok"] is True and owner.received()[0].text == "form"
+
+
+# -- by hand -----------------------------------------------------------------------------------------------
+
+
+async def _read_until(stream: asyncio.StreamReader, needle: str, timeout: float = 10) -> str:
+    seen = ""
+    async with asyncio.timeout(timeout):
+        while needle not in seen:
+            line = await stream.readline()
+            if not line:
+                raise AssertionError(f"{needle!r} never printed; got {seen!r}")
+            seen += line.decode()
+    return seen
+
+
+async def test_the_fake_runs_by_hand() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.zalo_bot",
+        "--port",
+        str(port),
+        "--user-id",
+        "owner-by-hand",
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        banner = await _read_until(process.stdout, "'help' for commands")
+        token = FakeZaloBot().token
+        assert f"http://127.0.0.1:{port}/bot{token}/<method>" in banner
+        process.stdin.write(
+            "Tôi muốn hỏi về hỗ trợ\nphoto https://example.invalid/p.jpg Giấy phép\n".encode()
+        )
+        await process.stdin.drain()
+        async with ZaloBotClient(token, base_url=f"http://127.0.0.1:{port}", poll_slack=2.0) as bot:
+            text, photo = await bot.get_updates(timeout=5), await bot.get_updates(timeout=5)
+            assert text is not None and (text.sender_id, text.text) == (
+                "owner-by-hand",
+                "Tôi muốn hỏi về hỗ trợ",
+            )
+            assert photo is not None and (photo.photo_url, photo.caption) == (
+                "https://example.invalid/p.jpg",
+                "Giấy phép",
+            )
+            await bot.send_message("owner-by-hand", "Chào anh/chị!")
+            assert "<bot> [text] Chào anh/chị!" in await _read_until(process.stdout, "Chào anh/chị!")
+        process.stdin.write(b"quit\n")
+        await process.stdin.drain()
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

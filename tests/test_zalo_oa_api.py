@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -572,3 +573,72 @@ def test_ids_as_json_numbers_stay_exact() -> None:
     )
     with pytest.raises(ValueError):
         parse_event(b'{"event_name":"user_send_text","timestamp":"1"}')
+
+
+# -- by hand -----------------------------------------------------------------------------------------------
+
+
+async def _read_until(stream: asyncio.StreamReader, needle: str, timeout: float = 10) -> str:
+    seen = ""
+    async with asyncio.timeout(timeout):
+        while needle not in seen:
+            line = await stream.readline()
+            if not line:
+                raise AssertionError(f"{needle!r} never printed; got {seen!r}")
+            seen += line.decode()
+    return seen
+
+
+async def test_the_fake_runs_by_hand() -> None:
+    defaults = FakeZaloOA()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    async with _Receiver(defaults.app_id, defaults.oa_secret) as receiver:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.fakes.zalo_oa",
+            "--port",
+            str(port),
+            "--webhook",
+            receiver.url,
+            "--user-id",
+            "8999999999999999999",
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            banner = await _read_until(process.stdout, "you are user")
+            values = dict(
+                line.rsplit(" ", 1) for line in banner.splitlines() if line.startswith(("access", "refresh"))
+            )
+            process.stdin.write("follow\nXin chào\n".encode())
+            await process.stdin.drain()
+            async with asyncio.timeout(5):
+                while len(receiver.inbox) < 2:
+                    await asyncio.sleep(0.02)
+            assert [(e.event, e.user_id) for e in receiver.inbox.values()] == [
+                ("follow", "8999999999999999999"),
+                ("user_send_text", "8999999999999999999"),
+            ]
+            base = f"http://127.0.0.1:{port}"
+            pair = TokenPair(values["access token"], values["refresh token"], 2e9, 2e9)
+            tokens = TokenManager(
+                MemoryTokenStore(pair),
+                app_id=defaults.app_id,
+                app_secret=defaults.app_secret,
+                oauth_base_url=base,
+            )
+            async with ZaloOAClient(tokens, base_url=base) as oa:
+                await oa.send_text("8999999999999999999", "Chào anh/chị!")
+            assert "<OA> [text] Chào anh/chị!" in await _read_until(process.stdout, "Chào anh/chị!")
+            process.stdin.write(b"quit\n")
+            await process.stdin.drain()
+            assert await asyncio.wait_for(process.wait(), 10) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
