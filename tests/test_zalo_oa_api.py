@@ -575,6 +575,29 @@ def test_ids_as_json_numbers_stay_exact() -> None:
         parse_event(b'{"event_name":"user_send_text","timestamp":"1"}')
 
 
+def test_the_oas_own_messages_and_receipts_name_the_user_as_recipient() -> None:
+    for name in ("oa_send_text", "user_seen_message"):
+        raw = json.dumps(
+            {
+                "app_id": "3158297446413652112",
+                "event_name": name,
+                "sender": {"id": "4410987654321098765"},
+                "recipient": {"id": "9007199254740993123"},
+                "message": {"msg_id": "m9"},
+                "timestamp": "1765000000000",
+            }
+        ).encode()
+        event = parse_event(raw)
+        assert (event.user_id, event.oa_id, event.key) == ("9007199254740993123", "4410987654321098765", "m9")
+
+
+async def test_no_buttons_is_plain_text(fake: FakeZaloOA, oa: ZaloOAClient) -> None:
+    owner = fake.user()
+    await owner.send_text("hi")
+    await oa.send_buttons(owner.user_id, "Cảm ơn anh/chị.", [])
+    assert [(m.kind, m.text) for m in owner.received()] == [("text", "Cảm ơn anh/chị.")]
+
+
 # -- by hand -----------------------------------------------------------------------------------------------
 
 

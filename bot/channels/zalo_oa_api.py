@@ -534,7 +534,9 @@ class ZaloOAClient:
     ) -> list[str]:
         """``text`` with ``buttons`` (``oa.query.hide``); more buttons than the platform takes, or a title it
         would refuse, and the choices go as a numbered list the user answers by typing."""
-        fits = 0 < len(buttons) <= self.max_buttons and all(
+        if not buttons:
+            return await self.send_text(user_id, text)
+        fits = len(buttons) <= self.max_buttons and all(
             0 < len(b.title) <= self.max_button_title and b.payload for b in buttons
         )
         if not fits:
@@ -656,7 +658,11 @@ def _load(raw_body: bytes) -> dict[str, Any] | None:
 
 
 def verify_signature(raw_body: bytes, header: str | None, *, app_id: str, secret: str) -> bool:
-    """Whether ``X-ZEvent-Signature`` (``mac=<hex>``) signs ``raw_body`` (constant-time)."""
+    """Whether ``X-ZEvent-Signature`` (``mac=<hex>``) signs ``raw_body`` (constant-time).
+
+    ``app_id`` is the id the platform puts first: the app's id as issue 17 reads the documents (one
+    integration uses the OA's id instead: pass that one if the platform's answers say so); ``secret`` is the
+    OA secret key or the app secret key, whichever the deployment's settings name."""
     if not header:
         return False
     data = _load(raw_body)
@@ -679,6 +685,9 @@ def _who(node: object) -> str | None:
     return _opt(node.get("id")) if isinstance(node, Mapping) else None
 
 
+_RECEIPTS = frozenset({"user_received_message", "user_seen_message"})
+
+
 def parse_event(raw_body: bytes) -> OAEvent:
     """The event in a (verified) webhook body. ValueError when it has no event name, user or timestamp."""
     data = _load(raw_body)
@@ -686,8 +695,10 @@ def parse_event(raw_body: bytes) -> OAEvent:
         raise ValueError("not a JSON object")
     event = _opt(data.get("event_name"))
     timestamp = _opt(data.get("timestamp"))
+    # the OA's own messages and their receipts come from the OA, to the user
+    from_oa = event is not None and (event.startswith("oa_send_") or event in _RECEIPTS)
     user = _who(data.get("follower")) if event in ("follow", "unfollow") else None
-    user = user or _who(data.get("sender")) or _opt(data.get("user_id_by_app"))
+    user = user or _who(data.get("recipient" if from_oa else "sender")) or _opt(data.get("user_id_by_app"))
     if event is None or timestamp is None or user is None:
         raise ValueError("an OA event has event_name, a user and a timestamp")
     message = data.get("message") if isinstance(data.get("message"), Mapping) else {}
@@ -709,9 +720,7 @@ def parse_event(raw_body: bytes) -> OAEvent:
     info_node = data.get("info")
     info = {str(k): str(v) for k, v in info_node.items()} if isinstance(info_node, Mapping) else {}
     msg_id = _opt(message.get("msg_id"))
-    oa_id = _opt(data.get("oa_id")) or (
-        _who(data.get("recipient")) if event not in ("follow", "unfollow") else None
-    )
+    oa_id = _opt(data.get("oa_id")) or _who(data.get("sender" if from_oa else "recipient"))
     return OAEvent(
         key=msg_id or f"{event}:{user}:{timestamp}",
         event=event,
