@@ -307,6 +307,8 @@ def answer(flow: Flow, state: State, ctx: Any, inp: Input) -> tuple[State, Line 
         step.optional
     ):
         return _store(state, step, None), None
+    if nav == "skip":  # "bo qua" where an answer is needed: say so
+        return replace(state, tries=state.tries + 1), say("understand.required")
     if step.multi and (inp.payload == DONE or nav == "done"):
         if not state.draft:
             return replace(state, tries=state.tries + 1), say("error.pick_one")

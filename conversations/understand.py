@@ -79,7 +79,7 @@ def clean_text(text: str) -> str:
 
 #: Particles and fillers around an answer: "co a", "khong co dau", "chua nhe", "ok thanks".
 PARTICLES = _phrases(
-    "a, ah, ak, a., nhe, nha, nhen, nhi, ha, day, dau, oi, vay, thoi, please, thanks, thank, you, pls, plz"
+    "a, ah, ak, nhe, nha, nhen, nhi, ha, day, dau, oi, vay, thoi, please, thanks, thank, you, pls, plz"
 )
 YES_PHRASES = _phrases(
     "co, c, co roi, roi, da co, co chu, co luon, vang, da, u, uh, um, uhm, ok, oke, okay, okie, "
@@ -459,7 +459,7 @@ NAV_WORDS = {
     "prev": frozenset(
         ("trang truoc", "truoc", "quay lai trang truoc", "prev", "previous", "previous page", "<", "<<")
     ),
-    "skip": frozenset(("bo qua", "bo", "skip", "pass", "bo qua cau nay", "skip it")),
+    "skip": frozenset(("bo qua", "skip", "pass", "bo qua cau nay", "skip it")),
     "done": frozenset(
         (
             "xong",
@@ -702,6 +702,8 @@ def read_money(text: str, *, none_ok: bool = False) -> Amount:
     bare = _bare(text)
     if none_ok and (bare in NO_AMOUNT or yes_no(text) is False):
         return Amount(None)
+    if not none_ok and (bare in NO_AMOUNT or yes_no(text) is False):  # "chua co" where a figure is needed
+        raise Invalid("understand.money_needed")
     words = bare.split()
     _, bound = _strip_prefix(words, BOUNDS)
     if bound is not None:

@@ -314,7 +314,7 @@ def test_money(typed: str, vnd: int | None, guessed: bool) -> None:
         ("tren 50 ty", "understand.money_bound"),
         ("duoi 3 ty", "understand.money_bound"),
         ("2-3 ty", "understand.money_range"),
-        ("chua co", "money.error.not_a_number"),  # where "none" is not an answer
+        ("chua co", "understand.money_needed"),  # where "none" is not an answer
         ("500", "money.error.ambiguous"),
     ],
 )
@@ -519,3 +519,10 @@ def test_a_button_of_a_money_question_typed_as_it_reads(typed: str) -> None:
     state = next(s for s in STATES if s.cursor and s.cursor.startswith("other:") and not s.guess)
     moved = handler.handle(state, Input(text=typed), CTX).state
     assert moved.cursor != state.cursor and moved.answers[state.cursor] is None
+
+
+def test_skip_where_an_answer_is_needed_says_so() -> None:
+    state = next(s for s in STATES if s.cursor == "workers")
+    outcome = handler.handle(state, Input(text="bo qua"), CTX)
+    assert outcome.state.cursor == "workers"
+    assert outcome.replies[0].lines[0].key == "understand.required"  # type: ignore[union-attr]
