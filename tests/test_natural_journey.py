@@ -126,6 +126,10 @@ async def test_a_firm_without_diacritics_files_in_its_own_words(env: tuple) -> N
     assert profile["months"] is None and profile["email"] is None
     assert profile["women_owned"] is False and profile["social_enterprise"] is False
     assert {code for code, _ in items_filed} == {"III.A.1.1", "I.2.1", "I.3"}
+    listed = await owner.send("/mydossiers")
+    assert "HS-2026-000001" in owner.buttons()[0] and "HS-2026-000001" in listed
+    detail = await owner.send("hs-2026-000001")  # the dossier's button, typed as it reads
+    assert "Hồ sơ HS-2026-000001 ·" in detail
 
 
 async def test_a_guess_can_be_refused_and_answered_again(env: tuple) -> None:

@@ -474,6 +474,9 @@ def handle(state: State, inp: Input, ctx: Context) -> Outcome:
         if command and command[0] == "/help":
             return Outcome(state, (reply(say("help.text")), consent_reply()))
         return on_consent(state, inp, ctx)
+    typed_ref = inp.text.strip().upper()  # a dossier's button typed as it reads ("HS-2026-000001")
+    if inp.payload is None and state.flow is None and any(d.ref == typed_ref for d in ctx.dossiers):
+        inp = Input(payload=f"dossier:{typed_ref}")
     if inp.payload and inp.payload.startswith("dossier:"):
         ref = inp.payload.split(":", 1)[1]
         found = next((d for d in ctx.dossiers if d.ref == ref), None)
