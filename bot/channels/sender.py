@@ -382,10 +382,10 @@ class OutboxSender:
             await self._give_up(message, f"gave up after {message.attempts + 1} attempts: {reason}", True)
             return
         log.warning("sending outbox %s failed (%s), retrying in %.1f s", message.outbox_id, reason, seconds)
+        await self.db.run(self._retry, message, seconds, reason)  # first: if it fails, a scan retries it
         self.next_for_chat[message.chat] = time.monotonic() + seconds
         retry = replace(message, attempts=message.attempts + 1)
         bisect.insort(self.queues.setdefault(message.chat, []), retry, key=_oldest_first)
-        await self.db.run(self._retry, message, seconds, reason)
 
     async def _give_up(self, message: Message, reason: str, reply_possible: bool) -> None:
         """The message failed for good: recorded with the reason, the user told if a message can still
