@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from conversations.messages import Choice, Msg, render_line
@@ -198,6 +199,17 @@ _DIGITS = re.compile(r"[0-9]+")
 
 def key(text: str) -> str:
     """Folded, with punctuation as spaces: what two spellings of one answer have in common."""
+    if len(text) <= _CACHED_CHARS:  # labels and place names, read on every answer
+        return _key(text)
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+#: Only short texts are memoised (choice names); the caches hold at most 4096 x 2 short strings.
+_CACHED_CHARS = 64
+
+
+@lru_cache(maxsize=4096)
+def _key(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
 
 
@@ -244,6 +256,17 @@ def declines(text: str) -> bool:
 
 
 def _tokens(text: str) -> list[str]:
+    if len(text) <= _CACHED_CHARS:
+        return list(_short_tokens(text))
+    return _read_tokens(text)
+
+
+@lru_cache(maxsize=4096)
+def _short_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_read_tokens(text))
+
+
+def _read_tokens(text: str) -> list[str]:
     out: list[str] = []
     for word in re.findall(r"[a-z0-9]+", fold(text)):
         out.extend(ABBREVIATIONS.get(word, word).split())
@@ -387,10 +410,7 @@ def _guess(choices: Sequence[Choice], text: str, lang: str) -> Choice | None:
         scored = sorted(
             (
                 (
-                    max(
-                        difflib.SequenceMatcher(None, wanted, key(n)).ratio()
-                        for n in _names(c, lang)[:2] + list(c.aliases)
-                    ),
+                    _similarity(wanted, {key(n) for n in (*_names(c, lang)[:2], *c.aliases)}),
                     i,
                 )
                 for i, c in enumerate(choices)
@@ -400,6 +420,17 @@ def _guess(choices: Sequence[Choice], text: str, lang: str) -> Choice | None:
         if scored and scored[0][0] >= 0.84 and (len(scored) == 1 or scored[1][0] < scored[0][0] - 0.05):
             return choices[scored[0][1]]
     return None
+
+
+def _similarity(wanted: str, names: set[str]) -> float:
+    """The best difflib ratio of ``wanted`` to one of ``names`` that could reach a guess (cheap bounds
+    first: a ward list has 168 names)."""
+    best = 0.0
+    for name in names:
+        matcher = difflib.SequenceMatcher(None, wanted, name)
+        if matcher.real_quick_ratio() >= 0.84 and matcher.quick_ratio() >= 0.84:
+            best = max(best, matcher.ratio())
+    return best
 
 
 ALL_WORDS = _phrases("tat ca, all, het, chon het, tat, ca, all of them, everything, tat ca cac muc")
