@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -41,14 +41,14 @@ import locales
 from conversations.owner.support import looks_like_consultant_code
 from locales import catalogue as messages
 from locales import t
+from rules import plan
 from rules.catalogue import Catalogue, Item
 from rules.legal import Basis
 from rules.money import format_vnd_full
 
 TEMPLATES = Path(locales.__file__).parent / "templates"
 FONT = "Times New Roman"
-NATIONAL = "nd80-national"
-ANNEX_SECTIONS = ("I", "II", "III", "IV")
+NATIONAL = plan.NATIONAL
 SIZES = ("micro", "small", "medium")
 CHECKED, UNCHECKED = "☑", "☐"
 
@@ -703,7 +703,7 @@ _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 @dataclass
 class _Node:
-    """A row of the plan: an Annex row (item), a heading with children, or a programme of other rows."""
+    """A row of the plan as rendered: a rules.plan node with its title in the sheet's language."""
 
     code: str
     tt: str
@@ -713,87 +713,22 @@ class _Node:
     sums_label: bool = False  # print "(=1+2+3)" after the title, as Biểu 2 does for sections and parts
 
 
-@dataclass
-class _Totals:
-    quantity: int = 0
-    state: int = 0
-    enterprise: int = 0
-    title: str | None = None  # the title the dossier gave, for a code the catalogue does not know
-
-
-def _tt(code: str) -> str:
-    """The TT column of Biểu 2: "III.A.2.1" -> "2.1", "III.A" -> "A", "II.3.1.2" -> "3.1.2", "IV" -> "IV"."""
-    segments = code.split(".")
-    if len(segments) == 1:
-        return code
-    rest = segments[1:]
-    if rest[0].isalpha():
-        if len(rest) == 1:
-            return rest[0]
-        rest = rest[1:]
-    return ".".join(rest)
-
-
 def _heading_title(code: str, lang: str) -> str:
     key = f"doc.plan.heading.{code.replace('.', '_')}"
     return t(key, lang) if key in messages(lang) or key in messages("vi") else code
 
 
+def _titled(node: plan.PlanNode, lang: str) -> _Node:
+    title = node.item.title.get(lang) if node.item else _heading_title(node.code, lang)
+    children = [_titled(child, lang) for child in node.children]
+    return _Node(node.code, node.tt, title, node.item, children, node.sums_label)
+
+
 def _annex_tree(catalogue: Catalogue, lang: str) -> list[_Node]:
-    """Sections I-IV of the national programme: every firm-facing Annex row under its heading rows."""
-    programme = catalogue.programmes.get(NATIONAL)
-    if programme is None:
-        return []
-    roots: list[_Node] = []
-    nodes: dict[str, _Node] = {}
-    for item in programme.items:
-        segments = item.code.split(".")
-        if not item.for_firms or segments[0] not in ANNEX_SECTIONS:
-            continue
-        parent: _Node | None = None
-        for depth in range(1, len(segments) + 1):
-            code = ".".join(segments[:depth])
-            node = nodes.get(code)
-            if node is None:
-                node = _Node(code, _tt(code), _heading_title(code, lang))
-                node.sums_label = depth == 1 or (depth == 2 and segments[1].isalpha())
-                nodes[code] = node
-                (parent.children if parent else roots).append(node)
-            parent = node
-        assert parent is not None
-        parent.item = item
-        parent.title = item.title.get(lang)
-    return roots
+    return [_titled(node, lang) for node in plan.annex_tree(catalogue)]
 
 
-def annex_codes(catalogue: Catalogue) -> set[str]:
-    """The codes of the national programme's firm-facing Annex rows (sections I-IV of Biểu 2)."""
-    programme = catalogue.programmes.get(NATIONAL)
-    if programme is None:
-        return set()
-    return {it.code for it in programme.items if it.for_firms and it.code.split(".")[0] in ANNEX_SECTIONS}
-
-
-def _programme_id(catalogue: Catalogue, entry: Mapping[str, Any]) -> str:
-    if entry.get("programme_id"):
-        return str(entry["programme_id"])
-    item = catalogue.row(str(entry.get("code") or ""))
-    return catalogue.programme_of(item.id).id if item is not None else ""
-
-
-def _aggregate(catalogue: Catalogue, entries: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], _Totals]:
-    out: dict[tuple[str, str], _Totals] = {}
-    for entry in entries:
-        key = (_programme_id(catalogue, entry), str(entry.get("code") or ""))
-        totals = out.setdefault(key, _Totals())
-        totals.quantity += int(entry.get("quantity") or 1)
-        totals.state += int(entry.get("state_vnd") or 0)
-        totals.enterprise += int(entry.get("enterprise_vnd") or 0)
-        totals.title = totals.title or (str(entry["title"]) if entry.get("title") else None)
-    return out
-
-
-def _other_node(catalogue: Catalogue, sums: Mapping[tuple[str, str], _Totals], lang: str) -> _Node | None:
+def _other_node(catalogue: Catalogue, sums: Mapping[tuple[str, str], plan.Totals], lang: str) -> _Node | None:
     """The extra section for rows outside Biểu 2: provincial programmes, training rows, unknown codes."""
     order = {pid: i for i, pid in enumerate(catalogue.programmes)}
 
@@ -823,19 +758,6 @@ def _leaves(node: _Node) -> list[_Node]:
     if not node.children:
         return [node]
     return [leaf for child in node.children for leaf in _leaves(child)]
-
-
-def _common_basis(items: Sequence[Item]) -> Basis | None:
-    """The citation shared by every row below a heading (Biểu 2 cites the clause on the heading row)."""
-    if not items:
-        return None
-    first = items[0].basis
-    if any(it.basis.document != first.document for it in items):
-        return None
-    article = first.article if all(it.basis.article == first.article for it in items) else None
-    clause = first.clause if article and all(it.basis.clause == first.clause for it in items) else None
-    point = first.point if clause and all(it.basis.point == first.point for it in items) else None
-    return Basis(document=first.document, article=article, clause=clause, point=point)
 
 
 def _ranges(column: str, rows: Sequence[int]) -> str:
@@ -930,11 +852,11 @@ class _PlanSheet:
             if name in SUMMED or name == "cap":
                 cell.number_format = MONEY
 
-    def leaf(self, node: _Node, totals: _Totals | None) -> int:
+    def leaf(self, node: _Node, totals: plan.Totals | None) -> int:
         ws, lang, row = self.ws, self.lang, self.row
         self.row += 1
         item = node.item
-        totals = totals or _Totals()
+        totals = totals or plan.Totals()
         _put(ws, row, COL["tt"], node.tt)
         _put(ws, row, COL["activity"], node.title)
         if item is not None:
@@ -968,7 +890,7 @@ class _PlanSheet:
             _put(ws, row, column, f"=SUM({_ranges(column, child_rows)})" if child_rows else 0)
         self._style_row(row, bold=True)
 
-    def node(self, node: _Node, sums: Mapping[str, _Totals]) -> int:
+    def node(self, node: _Node, sums: Mapping[str, plan.Totals]) -> int:
         if node.item is not None or not node.children:
             return self.leaf(node, sums.get(node.code))
         row = self.row
@@ -976,7 +898,7 @@ class _PlanSheet:
         child_rows = [self.node(child, sums) for child in node.children]
         items = [leaf.item for leaf in _leaves(node) if leaf.item is not None]
         national = all(":" not in leaf.code for leaf in _leaves(node))
-        self.heading(node, child_rows, row, basis=_common_basis(items) if national else None)
+        self.heading(node, child_rows, row, basis=plan.common_basis(items) if national else None)
         return row
 
     def grand_total(self, top_rows: Sequence[int], labels: Sequence[str]) -> int:
@@ -1018,8 +940,8 @@ def _plan_sheet(
     sheet = _PlanSheet(ws, lang)
     sheet.title_block(agency, year, scope)
     sheet.header()
-    sums = _aggregate(catalogue, entries)
-    annex = annex_codes(catalogue)
+    sums = plan.aggregate(catalogue, entries)
+    annex = plan.annex_codes(catalogue)
     national = {code: totals for (pid, code), totals in sums.items() if pid == NATIONAL and code in annex}
     sections = _annex_tree(catalogue, lang)
     outside = {key: totals for key, totals in sums.items() if not (key[0] == NATIONAL and key[1] in annex)}
@@ -1134,7 +1056,7 @@ class _ProgrammeSheet:
             if name in (*PROGRAMME_SUMMED, "cap") and name != "quantity":
                 cell.number_format = MONEY
 
-    def item(self, number: int, item: Item, totals: _Totals) -> int:
+    def item(self, number: int, item: Item, totals: plan.Totals) -> int:
         ws, lang, row = self.ws, self.lang, self.row
         self.row += 1
         _put(ws, row, PCOL["tt"], number)
@@ -1208,10 +1130,10 @@ def _programme_sheet(
         t("export.programme.basis", lang, basis="; ".join(bases)),
     )
     sheet.header()
-    sums = _aggregate(catalogue, entries)
+    sums = plan.aggregate(catalogue, entries)
     for programme in programmes:
         rows = [
-            sheet.item(number, item, sums.get((programme.id, item.code), _Totals()))
+            sheet.item(number, item, sums.get((programme.id, item.code), plan.Totals()))
             for number, item in enumerate(programme.items, start=1)
         ]
         sheet.total(rows, programme.budget_vnd)

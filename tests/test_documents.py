@@ -29,7 +29,6 @@ from bot.charts import stats_png
 from bot.documents import (
     CSV_COLUMNS,
     FIRST_DATA_ROW,
-    annex_codes,
     dossier_docx,
     dossier_html,
     dossiers_csv,
@@ -38,6 +37,7 @@ from bot.documents import (
 from locales import catalogue as messages
 from locales import placeholders
 from rules.catalogue import default_catalogue
+from rules.plan import annex_codes
 
 GOLDEN = Path(__file__).parent / "golden" / "qn2026_bieu3.yaml"
 LOCALES = Path(__file__).resolve().parents[1] / "locales"
