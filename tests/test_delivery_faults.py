@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from telegram import Bot
 
 from bot.attachments import AttachmentStore
@@ -25,6 +26,7 @@ from bot.service import Service
 from bot.staff import Staff
 from bot.store import repo
 from bot.store.db import Database, open_db
+from bot.store.models import Outbox
 from locales import t
 from rules.catalogue import default_catalogue
 from tests.driver import Clock
@@ -285,3 +287,22 @@ async def test_a_refused_document_fails_alone(bed: Bed, tmp_path: Path) -> None:
     (row,) = bed.rows("SELECT status, error FROM outbox WHERE id=?", outbox_id)
     assert row[0] == "failed" and "file is too big" in row[1].lower()
     assert texts(user).count("Hai tệp") == 1 and SORRY in texts(user)
+
+
+async def test_an_erased_message_stays_erased_whatever_its_send_became(bed: Bed) -> None:
+    """An erasure while a message is being sent: the send's outcome never brings the row back."""
+
+    def queue_erase_then_outcomes(s: Any) -> int:  # one transaction: the sender never sees the row
+        user = repo.get_or_create_user(s, "telegram", "3800")
+        s.flush()
+        outbox_id = repo.enqueue(s, user, {"kind": "reply", "text": "Nội dung riêng", "buttons": []})
+        assert outbox_id is not None
+        s.execute(update(Outbox).where(Outbox.id == outbox_id).values(payload={}, status=repo.ERASED))
+        repo.mark_parts(s, outbox_id, {"text:0": 11})
+        repo.mark_failed(s, outbox_id, None, "400 Bad Request")
+        return outbox_id
+
+    outbox_id = await bed.db.run(queue_erase_then_outcomes)
+    assert bed.rows("SELECT status, payload, parts, error FROM outbox WHERE id=?", outbox_id) == [
+        ("erased", "{}", None, None)
+    ]

@@ -457,7 +457,9 @@ class OutboxSender:
             message.user_id,
             reason,
         )
-        if not reply_possible or message.payload.get("failure_notice") or user is None or user.unreachable:
+        if row is None or row.status == repo.ERASED or user is None or user.deleted_at is not None:
+            return None  # erased meanwhile: nothing more is written to them
+        if not reply_possible or message.payload.get("failure_notice") or user.unreachable:
             return None
         payload = {
             "kind": "reply",

@@ -469,13 +469,13 @@ def mark_failed(
         values["error"] = error[:500]
     if parts is not None:
         values["parts"] = parts
-    s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+    s.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status != ERASED).values(**values))
 
 
 def mark_parts(s: Session, outbox_id: int, parts: Json) -> None:
     """The parts of a reply delivered so far (e.g. the text, before its documents): written as each one
     goes, so a retry or a restart never sends them again."""
-    s.execute(update(Outbox).where(Outbox.id == outbox_id).values(parts=parts))
+    s.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status != ERASED).values(parts=parts))
 
 
 # inbox
