@@ -576,6 +576,33 @@ def _words(folded: str) -> list[str]:
 ALL_WORDS_COUNT = ("tat ca", "toan bo", "ca", "het", "all", "all of them", "everyone", "everybody")
 
 
+_TENS_EN = {
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+}  # fmt: skip
+
+
+def _spelled(words: list[str]) -> tuple[int, int] | None:
+    """A number from 11 to 99 in words, and how many words it took: "muoi hai" 12, "hai muoi" 20,
+    "hai muoi lam" 25, "ba muoi mot" 31, "twenty" 20. None for anything else (1-10 are read alone)."""
+    units = {**_NUMBER_WORDS_VI, "lam": 5, "mot": 1, "tu": 4, "nhat": 1}
+    if len(words) >= 2 and words[0] == "muoi" and words[1] in units and units[words[1]]:
+        return 10 + units[words[1]], 2
+    if len(words) >= 2 and words[0] in _NUMBER_WORDS_VI and words[1] in ("muoi", "chuc"):
+        tens = _NUMBER_WORDS_VI[words[0]]
+        if not 2 <= tens <= 9:
+            return None
+        if len(words) >= 3 and words[2] in units and 0 < units[words[2]] < 10:
+            return tens * 10 + units[words[2]], 3
+        return tens * 10, 2
+    if words and words[0] in _TENS_EN:
+        value = _TENS_EN[words[0]]
+        if value >= 20 and len(words) >= 2 and 0 < _NUMBER_WORDS_EN.get(words[1], 0) < 10:
+            return value + _NUMBER_WORDS_EN[words[1]], 2
+        return value, 1
+    return None
+
+
 def read_count(text: str, everyone: int | None = None) -> Number:
     """A whole number of people, items, months...: "8", "3 nguoi", "khoang 12", "1.200", "ba nguoi",
     "khong co" (0); "tat ca", "ca 4 deu la nu" give ``everyone`` where the question is "how many of
@@ -600,6 +627,10 @@ def read_count(text: str, everyone: int | None = None) -> Number:
     words, bound = _strip_prefix(words, BOUNDS)
     if len(words) >= 3 and words[1] in _RANGE_WORDS:
         raise Invalid("understand.count_bound")
+    spelled = _spelled(words)
+    if spelled is not None:  # "muoi hai nguoi", "hai muoi lam", "twenty"
+        value, used = spelled
+        words = [str(value), *words[used:]]
     tail = " ".join(words[1:])
     if not words or (tail and tail not in COUNT_NOUNS):
         raise Invalid("error.count")
