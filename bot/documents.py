@@ -43,6 +43,7 @@ from locales import catalogue as messages
 from locales import t
 from rules import plan
 from rules.catalogue import Catalogue, Item
+from rules.explain import rate_text
 from rules.legal import Basis
 from rules.money import format_vnd_full
 
@@ -178,8 +179,7 @@ def _money(value: int | None) -> str:
 def _rate(value: Any, lang: str) -> str:
     if value is None or value == "":
         return t("doc.request.rate_none", lang)
-    number = format(Decimal(str(value)).normalize(), "f")
-    return (number.replace(".", ",") if lang == "vi" else number) + "%"
+    return rate_text(Decimal(str(value)), lang)
 
 
 def _size_code(doc: Mapping[str, Any], lang: str) -> str | None:

@@ -89,6 +89,10 @@ class Flag(StrEnum):
     rural_industry = "rural_industry"
 
 
+#: Served first among equals (ND80 Art. 4.1.b); the higher priority rows of Art. 13.2 and 14.3.b.
+PRIORITY_GROUPS = frozenset({Flag.women_owned, Flag.many_female_workers, Flag.social_enterprise})
+
+
 class DateKey(StrEnum):
     """Dates a time limit counts from; asked only where an item the owner may get depends on one."""
 

@@ -7,10 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rules.agencies import Agency
-from rules.catalogue import Catalogue
+from rules.catalogue import PRIORITY_GROUPS, Catalogue
 from rules.deadline import Calendar
-
-PRIORITY_FLAGS = frozenset({"women_owned", "many_female_workers", "social_enterprise"})
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ class DossierRecord:
     @property
     def priority(self) -> bool:
         """Women-owned, many-female-worker and social-enterprise SMEs are served first (ND80 Art. 4.1)."""
-        return bool(self.flags & PRIORITY_FLAGS)
+        return bool(self.flags & PRIORITY_GROUPS)
 
     @property
     def approved_vnd(self) -> int:
