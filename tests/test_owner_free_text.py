@@ -86,6 +86,11 @@ async def test_an_english_owner_asks_why_and_after_the_decision_is_told_what_the
     assert "You have no dossier under review" in said and "I can help you: file a new support request" in said
     assert "/mydossiers" in said
     assert [note for _, note in await events(engine, "message")] == ["why has nobody looked at my dossier?"]
+    # coming back after the decision: the outcome and the menu; a new request is still one tap away
+    back = await owner.send("/start")
+    assert f"Welcome back! Your dossier {ref} is rejected" in back and "What would you like to do?" in back
+    assert "Saved details" not in back and "Name of the enterprise" not in back
+    assert "saved last time" in await owner.send("1")  # "Prepare a new support request"
 
 
 async def test_an_owner_with_no_dossier_is_told_what_the_bot_can_do(env: tuple) -> None:

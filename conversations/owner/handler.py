@@ -236,6 +236,9 @@ def returning_lead(ctx: Context) -> Line | None:
     open_ = next((d for d in ctx.dossiers if d.status in OPEN_STATUSES), None)
     if open_ is not None:
         return say("returning.open", ref=open_.ref, status=say(f"status.{open_.status}"))
+    if ctx.dossiers:  # decided: the outcome first; a new request is one tap away
+        latest = ctx.dossiers[0]
+        return say("returning.decided", ref=latest.ref, status=say(f"status.{latest.status}"))
     return None
 
 
