@@ -301,7 +301,8 @@ def dossier(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Ou
             )
         lines.append(say("officer.dossier_quote_yes" if item.quote else "officer.dossier_quote_no"))
     lines.append(say("review.total", total=Money(d.total_state_vnd)))
-    proven = {f.evidence_id for f in d.files if f.evidence_id}
+    # the declaration form is the dossier smebot wrote: provided with it (issue 15.5)
+    proven = {f.evidence_id for f in d.files if f.evidence_id} | {"declaration_form"}
     for evidence_id in d.checklist:
         mark = "officer.evidence_ok" if evidence_id in proven else "officer.evidence_missing"
         lines.append(say(mark, name=Plain(evidence_name(ctx, evidence_id, lang))))
