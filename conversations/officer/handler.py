@@ -8,9 +8,10 @@ for the shell (status moves with an optimistic version check, audit rows, owner 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,14 +172,25 @@ def queue(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outc
 # --- one dossier ------------------------------------------------------------------------------------
 
 
-def _find(arg: str, ctx: OfficerContext) -> tuple[DossierRecord | None, str, Outcome | None]:
-    ref, _, rest = arg.partition(" ")
-    if not ref:
-        return None, "", answer(say("officer.need_ref"))
-    found = ctx.find(ref)
-    if found is None:
-        return None, rest, answer(say("officer.not_found", ref=ref.upper()))
-    return found, rest.strip(), None
+Command = Callable[[str, OfficerContext, str, int | None], Outcome]
+OnDossier = Callable[[DossierRecord, str, OfficerContext, str, int | None], Outcome]
+
+
+def on_dossier(handler: OnDossier, usage: str = "officer.need_ref") -> Command:
+    """A command about one dossier ("/claim HS-2026-000001 ..."): the reference is checked once, here;
+    the handler gets the dossier and the rest of the line. ``usage``: what to say when there is no
+    reference."""
+
+    def command(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+        ref, _, rest = arg.partition(" ")
+        if not ref:
+            return answer(say(usage))
+        found = ctx.find(ref)
+        if found is None:
+            return answer(say("officer.not_found", ref=ref.upper()))
+        return handler(found, rest.strip(), ctx, lang, version)
+
+    return functools.wraps(handler)(command)
 
 
 def _declared(value: object, lang: str) -> Line:
@@ -228,11 +240,8 @@ def file_lines(d: DossierRecord, ctx: OfficerContext, lang: str) -> list[Line]:
     return lines
 
 
-def dossier(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
-    found, _, error = _find(arg, ctx)
-    if error or found is None:
-        return error or answer(say("officer.need_ref"))
-    d = found
+@on_dossier
+def dossier(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     p = d.profile
     lines: list[Line] = [
         say("officer.dossier_head", ref=d.ref, status=say(f"status.{d.status}"), version=d.version),
@@ -349,10 +358,8 @@ HISTORY_ACTIONS = frozenset(
 )
 
 
-def files(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
-    d, _, error = _find(arg, ctx)
-    if error or d is None:
-        return error or answer(say("officer.need_ref"))
+@on_dossier
+def files(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     if not d.files:
         return answer(say("officer.files_none", ref=d.ref))
     lines: list[Line] = [say("officer.files_title", ref=d.ref, count=len(d.files))]
@@ -370,10 +377,8 @@ def _checklist_choices(d: DossierRecord, ctx: OfficerContext, lang: str) -> str:
     )
 
 
-def assign(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
-    d, rest, error = _find(arg, ctx)
-    if error or d is None:
-        return error or answer(say("officer.need_ref"))
+@on_dossier
+def assign(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     parts = rest.split()
     usage = say("officer.assign_usage", ref=d.ref, choices=_checklist_choices(d, ctx, lang) or "—")
     if len(parts) != 2:
@@ -519,26 +524,20 @@ def transition(
     return answer(*lines, effects=(effect,))
 
 
-def claim(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
-    d, _, error = _find(arg, ctx)
-    if error or d is None:
-        return error or answer(say("officer.need_ref"))
+@on_dossier
+def claim(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     return transition("claim", d, ctx, lang, version)
 
 
-def ask(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
-    d, text, error = _find(arg, ctx)
-    if error or d is None:
-        return error or answer(say("officer.need_ref"))
+@on_dossier
+def ask(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     if not text:
         return answer(say("officer.need_text", command="/ask", ref=d.ref))
     return transition("ask", d, ctx, lang, version, note=text)
 
 
-def reject(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
-    d, text, error = _find(arg, ctx)
-    if error or d is None:
-        return error or answer(say("officer.need_ref"))
+@on_dossier
+def reject(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     if not text:
         return answer(say("officer.need_reason", ref=d.ref))
     return transition("reject", d, ctx, lang, version, note=text)
@@ -569,10 +568,8 @@ def parse_approvals(d: DossierRecord, text: str) -> tuple[dict[str, int], str] |
     return approvals, " ".join(note_words)
 
 
-def approve(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
-    d, text, error = _find(arg, ctx)
-    if error or d is None:
-        return error or answer(say("officer.need_ref"))
+@on_dossier
+def approve(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     parsed = parse_approvals(d, text)
     if isinstance(parsed, Msg):
         return answer(parsed)
@@ -580,10 +577,8 @@ def approve(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Ou
     return transition("approve", d, ctx, lang, version, note=note or None, approvals=approvals)
 
 
-def note(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
-    d, text, error = _find(arg, ctx)
-    if error or d is None:
-        return error or answer(say("officer.need_ref"))
+@on_dossier
+def note(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     if not text:
         return answer(say("officer.need_text", command="/note", ref=d.ref))
     return answer(
@@ -707,11 +702,8 @@ def officers(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> O
     return answer(*lines)
 
 
-def reassign(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def _reassign(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
     """An admin gives a dossier to another officer (e.g. when the one who has it is conflicted)."""
-    d, rest, error = _find(arg, ctx)
-    if error or d is None:
-        return error or answer(say("admin.reassign_usage"))
     target = rest.strip().lower()
     if not target:
         return answer(say("admin.reassign_usage"))
@@ -756,6 +748,9 @@ def reassign(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> O
         },
     )
     return answer(Msg("officer.outcome", {"text": Result("outcome")}), effects=(effect,))
+
+
+reassign = on_dossier(_reassign, "admin.reassign_usage")
 
 
 COMMANDS = {
