@@ -1,0 +1,81 @@
+"""What every officer command shares: its outcome, replies, the version a button carries, and the guard
+of the commands about one dossier."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from conversations.messages import Choice, Effect, Line, Reply, say
+from conversations.officer.context import DossierRecord, OfficerContext
+from rules import dossier as status
+
+OFFICER_COMMANDS = frozenset(
+    {
+        *("/queue", "/dossier", "/files", "/assign", "/claim", "/ask", "/approve", "/reject", "/note"),
+        *("/stats", "/export"),
+    }
+)
+
+
+ADMIN_COMMANDS = frozenset({"/officer_add", "/officer_remove", "/officers", "/reassign"})
+
+
+STATUSES = status.STATUSES
+
+
+VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
+
+
+_VERSION = re.compile(r"\s*@v(\d+)\s*$")
+
+
+USER_KEY = re.compile(r"^(console|telegram|zalo):[\w.\-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...] = field(default_factory=tuple)
+
+
+def reply(*lines: Line, choices: tuple[Choice, ...] = (), attach: str | None = None) -> Reply:
+    return Reply(tuple(lines), choices, attach)
+
+
+def answer(*lines: Line, choices: tuple[Choice, ...] = (), effects: tuple[Effect, ...] = ()) -> Outcome:
+    return Outcome((reply(*lines, choices=choices),), effects)
+
+
+def split_version(arg: str) -> tuple[str, int | None]:
+    """ "HS-2026-000001 @v3" (from a button) -> ("HS-2026-000001", 3)."""
+    match = _VERSION.search(arg)
+    if not match:
+        return arg, None
+    return arg[: match.start()], int(match.group(1))
+
+
+Command = Callable[[str, OfficerContext, str, int | None], Outcome]
+
+
+OnDossier = Callable[[DossierRecord, str, OfficerContext, str, int | None], Outcome]
+
+
+def on_dossier(handler: OnDossier, usage: str = "officer.need_ref") -> Command:
+    """A command about one dossier ("/claim HS-2026-000001 ..."): the reference is checked once, here;
+    the handler gets the dossier and the rest of the line. ``usage``: what to say when there is no
+    reference."""
+
+    def command(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+        ref, _, rest = arg.partition(" ")
+        if not ref:
+            return answer(say(usage))
+        found = ctx.find(ref)
+        if found is None:
+            return answer(say("officer.not_found", ref=ref.upper()))
+        return handler(found, rest.strip(), ctx, lang, version)
+
+    return functools.wraps(handler)(command)
