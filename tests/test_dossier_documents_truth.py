@@ -11,6 +11,9 @@ Every DOCX is re-opened with python-docx.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +164,39 @@ def test_a_stored_value_that_is_not_a_code_prints_as_not_yet() -> None:
         text = text_of(docx.Document(io.BytesIO(documents.dossier_docx(data, "vi"))))
         assert shown in text, stored
         assert "CHUA BIET" not in text
+
+
+ENGLISH_JOURNEY = [
+    *("English", "I agree", "Gom Viet Trading Co", "0100109106", "single-member llc", "quang tri"),
+    *("vinh thuy", "12 Le Loi", "0912345678", "skip", "industry", "30", "12", "20 billion", "10 billion"),
+    *("more than 12 months", "yes", "no", "no", "yes", "not a startup", "none", "no", "continue"),
+    *("1 3", "done", "250 million", "yes", "not yet", "none", "60 million", "no", "none", "file"),
+]
+
+
+def test_the_terminal_chat_writes_both_copies_and_an_erasure_removes_both(tmp_path: Path) -> None:
+    """An English owner in the real terminal chat: the Vietnamese form and the English copy are written
+    to the documents folder; once the dossier is withdrawn and the owner erases their data, both go."""
+    docs = tmp_path / "docs"
+    lines = [*ENGLISH_JOURNEY, "/withdraw HS-2026-000001", "/deleteme", "yes"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "smebot.db"), "--user", "tom"],
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "SMEBOT_FILES_DIR": str(tmp_path / "files"), "SMEBOT_DOCUMENTS_DIR": str(docs)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "I did not understand" not in out and "Tôi chưa hiểu" not in out
+    filed = out.split("> file")[1].split("> /withdraw")[0]
+    for name in (
+        "HS-2026-000001.docx",
+        "HS-2026-000001.html",
+        "HS-2026-000001-en.docx",
+        "HS-2026-000001-en.html",
+    ):
+        assert f"📎 {docs / name}" in filed
+    assert "Withdrew" in out or "withdrawn" in out.lower()
+    assert not list(docs.glob("HS-2026-000001*"))  # erased: the Vietnamese form and the English copy
