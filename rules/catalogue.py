@@ -277,11 +277,24 @@ class Evidence(Entry):
     basis: Basis
 
 
-def _format_errors(path: Path, raw: Any, error: ValidationError) -> str:
-    lines = [f"{path.name}: invalid data"]
+def _node_at(node: yaml.Node | None, loc: Sequence[Any]) -> yaml.Node | None:
+    """The YAML node at a validation error's location (keys and list indexes), as far as it goes."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((value for key, value in node.value if key.value == part), node)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    return node
+
+
+def _format_errors(name: str, raw: Any, root: yaml.Node | None, error: ValidationError) -> str:
+    """Every error with its line, the item and the field (an officer fixes the file from this alone)."""
+    lines = [f"{name}: invalid data"]
     for err in error.errors():
-        loc = list(err["loc"])
-        where = ".".join(str(p) for p in loc)
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        where = ".".join(str(p) for p in loc) or "(programme)"
         if len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
             items = raw.get("items") if isinstance(raw, dict) else None
             item_id = "?"
@@ -289,19 +302,28 @@ def _format_errors(path: Path, raw: Any, error: ValidationError) -> str:
                 item_id = str(items[loc[1]].get("id", "?"))
             field = ".".join(str(p) for p in loc[2:]) or "(item)"
             where = f"item {item_id!r} field {field}"
-        lines.append(f"  {where}: {err['msg']}")
+        node = _node_at(root, loc)
+        line = f"line {node.start_mark.line + 1}: " if node is not None else ""
+        lines.append(f"  {line}{where}: {err['msg']}")
     return "\n".join(lines)
 
 
-def load_programme(path: Path) -> Programme:
+def parse_programme(text: str, name: str = "programme.yaml") -> Programme:
+    """A programme from its YAML text (a shipped file, or one an officer sends); errors name the line,
+    the item and the field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path.name}: not valid YAML: {exc}") from exc
+        raise CatalogueError(f"{name}: not valid YAML: {exc}") from exc
     try:
         return Programme.model_validate(raw)
     except ValidationError as exc:
-        raise CatalogueError(_format_errors(path, raw, exc)) from exc
+        raise CatalogueError(_format_errors(name, raw, root, exc)) from exc
+
+
+def load_programme(path: Path) -> Programme:
+    return parse_programme(path.read_text(encoding="utf-8"), path.name)
 
 
 def _load_entries(path: Path, model: type[M], what: str) -> dict[str, M]:
