@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -688,6 +688,7 @@ COLUMNS = (
 LETTERS = ("a", "b", "c", "d", "đ", "e", "g", "h", "i", "k = g+h+i", "l", "m")
 COL = {name: chr(ord("A") + i) for i, name in enumerate(COLUMNS)}
 SUMMED = ("quantity", "state", "enterprise", "sponsor", "total")
+PLAN_FORMULAS = frozenset(COL[name] for name in SUMMED)  # every other column holds text or numbers
 WIDTHS = (8, 60, 10, 10, 9, 15, 17, 17, 14, 17, 32, 28)
 MONEY = "#,##0"
 TITLE_ROWS = 5
@@ -775,10 +776,19 @@ def _ranges(column: str, rows: Sequence[int]) -> str:
     return ",".join(parts)
 
 
-def _put(ws: Worksheet, row: int, column: str, value: Any, *, number_format: str | None = None) -> Cell:
+def _put(
+    ws: Worksheet,
+    row: int,
+    column: str,
+    value: Any,
+    *,
+    number_format: str | None = None,
+    formulas: Collection[str] = (),
+) -> Cell:
+    """Write one cell; a text starting with "=" is a formula only in a column of ``formulas``."""
     cell: Cell = ws[f"{column}{row}"]
     cell.value = value
-    if isinstance(value, str) and value.startswith("=") and column not in {COL[c] for c in SUMMED}:
+    if isinstance(value, str) and value.startswith("=") and column not in formulas:
         cell.data_type = "s"  # a title is text, never a formula
     if number_format:
         cell.number_format = number_format
@@ -798,6 +808,9 @@ class _PlanSheet:
         self.lang = lang
         self.row = FIRST_DATA_ROW
 
+    def put(self, row: int, column: str, value: Any, *, number_format: str | None = None) -> Cell:
+        return _put(self.ws, row, column, value, number_format=number_format, formulas=PLAN_FORMULAS)
+
     def title_block(self, agency: str, year: int, scope: str) -> None:
         ws, lang = self.ws, self.lang
         last = COL["note"]
@@ -810,7 +823,7 @@ class _PlanSheet:
         ]
         for number, (text, font, alignment) in enumerate(lines, start=1):
             ws.merge_cells(f"A{number}:{last}{number}")
-            cell = _put(ws, number, "A", text)
+            cell = self.put(number, "A", text)
             cell.font, cell.alignment = font, alignment
         ws.row_dimensions[2].height = 36
 
@@ -821,14 +834,14 @@ class _PlanSheet:
             column = COL[name]
             if name in ("rate", "cap"):
                 continue
-            _put(ws, top, column, t(f"doc.plan.{name}", lang))
+            self.put(top, column, t(f"doc.plan.{name}", lang))
             ws.merge_cells(f"{column}{top}:{column}{sub}")
-        _put(ws, top, COL["rate"], t("doc.plan.norm", lang))
+        self.put(top, COL["rate"], t("doc.plan.norm", lang))
         ws.merge_cells(f"{COL['rate']}{top}:{COL['cap']}{top}")
-        _put(ws, sub, COL["rate"], t("doc.plan.rate", lang))
-        _put(ws, sub, COL["cap"], t("doc.plan.amount", lang))
+        self.put(sub, COL["rate"], t("doc.plan.rate", lang))
+        self.put(sub, COL["cap"], t("doc.plan.amount", lang))
         for name, letter in zip(COLUMNS, LETTERS, strict=True):
-            _put(ws, letters, COL[name], letter)
+            self.put(letters, COL[name], letter)
         for row in (top, sub, letters):
             for name in COLUMNS:
                 cell = ws[f"{COL[name]}{row}"]
@@ -853,41 +866,41 @@ class _PlanSheet:
                 cell.number_format = MONEY
 
     def leaf(self, node: _Node, totals: plan.Totals | None) -> int:
-        ws, lang, row = self.ws, self.lang, self.row
+        lang, row = self.lang, self.row
         self.row += 1
         item = node.item
         totals = totals or plan.Totals()
-        _put(ws, row, COL["tt"], node.tt)
-        _put(ws, row, COL["activity"], node.title)
+        self.put(row, COL["tt"], node.tt)
+        self.put(row, COL["activity"], node.title)
         if item is not None:
-            _put(ws, row, COL["unit"], t(f"doc.plan.unit_name.{item.cap_unit.value}", lang))
+            self.put(row, COL["unit"], t(f"doc.plan.unit_name.{item.cap_unit.value}", lang))
             rate, rate_format = _rate_value(item.rate_percent)
-            _put(ws, row, COL["rate"], rate, number_format=rate_format)
-            _put(ws, row, COL["cap"], item.cap_vnd)
-            _put(ws, row, COL["basis"], item.basis.cite(lang))
+            self.put(row, COL["rate"], rate, number_format=rate_format)
+            self.put(row, COL["cap"], item.cap_vnd)
+            self.put(row, COL["basis"], item.basis.cite(lang))
             if item.unconfirmed and item.note is not None:
-                _put(ws, row, COL["note"], item.note.get(lang))
-        _put(ws, row, COL["quantity"], totals.quantity)
-        _put(ws, row, COL["state"], totals.state)
-        _put(ws, row, COL["enterprise"], totals.enterprise)
-        _put(ws, row, COL["sponsor"], 0)
+                self.put(row, COL["note"], item.note.get(lang))
+        self.put(row, COL["quantity"], totals.quantity)
+        self.put(row, COL["state"], totals.state)
+        self.put(row, COL["enterprise"], totals.enterprise)
+        self.put(row, COL["sponsor"], 0)
         g, h, i = COL["state"], COL["enterprise"], COL["sponsor"]
-        _put(ws, row, COL["total"], f"={g}{row}+{h}{row}+{i}{row}")
+        self.put(row, COL["total"], f"={g}{row}+{h}{row}+{i}{row}")
         self._style_row(row, bold=False)
         return row
 
     def heading(self, node: _Node, child_rows: Sequence[int], row: int, *, basis: Basis | None) -> None:
-        ws, lang = self.ws, self.lang
+        lang = self.lang
         title = node.title
         if node.sums_label and len(node.children) > 1:
             title += " " + t("doc.plan.sums", lang, parts="+".join(child.tt for child in node.children))
-        _put(ws, row, COL["tt"], node.tt)
-        _put(ws, row, COL["activity"], title)
+        self.put(row, COL["tt"], node.tt)
+        self.put(row, COL["activity"], title)
         if basis is not None:
-            _put(ws, row, COL["basis"], basis.cite(lang))
+            self.put(row, COL["basis"], basis.cite(lang))
         for name in SUMMED:
             column = COL[name]
-            _put(ws, row, column, f"=SUM({_ranges(column, child_rows)})" if child_rows else 0)
+            self.put(row, column, f"=SUM({_ranges(column, child_rows)})" if child_rows else 0)
         self._style_row(row, bold=True)
 
     def node(self, node: _Node, sums: Mapping[str, plan.Totals]) -> int:
@@ -902,12 +915,12 @@ class _PlanSheet:
         return row
 
     def grand_total(self, top_rows: Sequence[int], labels: Sequence[str]) -> int:
-        ws, row = self.ws, self.row
+        row = self.row
         self.row += 1
-        _put(ws, row, COL["activity"], t("doc.plan.grand_total", self.lang, parts="+".join(labels)))
+        self.put(row, COL["activity"], t("doc.plan.grand_total", self.lang, parts="+".join(labels)))
         for name in SUMMED:
             column = COL[name]
-            _put(ws, row, column, f"=SUM({_ranges(column, top_rows)})" if top_rows else 0)
+            self.put(row, column, f"=SUM({_ranges(column, top_rows)})" if top_rows else 0)
         self._style_row(row, bold=True)
         return row
 
@@ -916,14 +929,14 @@ class _PlanSheet:
         row = self.row + 1
         left, right_from, right_to = COL["activity"], COL["total"], COL["note"]
         ws.merge_cells(f"{right_from}{row}:{right_to}{row}")
-        cell = _put(ws, row, right_from, t("doc.form.place_date_blank", lang))
+        cell = self.put(row, right_from, t("doc.form.place_date_blank", lang))
         cell.font, cell.alignment = Font(name=FONT, italic=True), _CENTER
         for r, (left_key, right_key, bold) in enumerate(
             (("preparer", "head", True), ("preparer_hint", "head_hint", False)), start=row + 1
         ):
             ws.merge_cells(f"{right_from}{r}:{right_to}{r}")
             for column, key in ((left, left_key), (right_from, right_key)):
-                cell = _put(ws, r, column, t(f"doc.plan.{key}", lang))
+                cell = self.put(r, column, t(f"doc.plan.{key}", lang))
                 cell.font, cell.alignment = Font(name=FONT, bold=bold, italic=not bold), _CENTER
 
 
@@ -1007,16 +1020,20 @@ PROGRAMME_COLUMNS = (
 PCOL = {name: chr(ord("A") + i) for i, name in enumerate(PROGRAMME_COLUMNS)}
 PROGRAMME_WIDTHS = (8, 60, 10, 16, 10, 17, 17, 17, 26, 40)
 PROGRAMME_SUMMED = ("quantity", "state", "enterprise", "total")
+PROGRAMME_FORMULAS = frozenset(PCOL[name] for name in PROGRAMME_SUMMED)
 
 
 class _ProgrammeSheet:
     def __init__(self, ws: Worksheet, lang: str) -> None:
         self.ws, self.lang, self.row = ws, lang, 1
 
+    def put(self, row: int, column: str, value: Any) -> Cell:
+        return _put(self.ws, row, column, value, formulas=PROGRAMME_FORMULAS)
+
     def _line(self, text: str, font: Font, alignment: Alignment) -> None:
         last = PCOL["note"]
         self.ws.merge_cells(f"A{self.row}:{last}{self.row}")
-        cell = _put(self.ws, self.row, "A", text)
+        cell = self.put(self.row, "A", text)
         cell.font, cell.alignment = font, alignment
         self.row += 1
 
@@ -1034,7 +1051,7 @@ class _ProgrammeSheet:
         ws, row = self.ws, self.row
         for name, width in zip(PROGRAMME_COLUMNS, PROGRAMME_WIDTHS, strict=True):
             key = {"basis": "basis_column"}.get(name, name)
-            cell = _put(ws, row, PCOL[name], t(f"export.programme.{key}", self.lang))
+            cell = self.put(row, PCOL[name], t(f"export.programme.{key}", self.lang))
             cell.font, cell.alignment, cell.border, cell.fill = (
                 Font(name=FONT, bold=True),
                 _CENTER,
@@ -1057,37 +1074,37 @@ class _ProgrammeSheet:
                 cell.number_format = MONEY
 
     def item(self, number: int, item: Item, totals: plan.Totals) -> int:
-        ws, lang, row = self.ws, self.lang, self.row
+        lang, row = self.lang, self.row
         self.row += 1
-        _put(ws, row, PCOL["tt"], number)
-        _put(ws, row, PCOL["activity"], item.title.get(lang))
-        _put(ws, row, PCOL["unit"], t(f"doc.plan.unit_name.{item.cap_unit.value}", lang))
-        _put(ws, row, PCOL["cap"], item.cap_vnd)
-        _put(ws, row, PCOL["quantity"], totals.quantity)
-        _put(ws, row, PCOL["state"], totals.state)
-        _put(ws, row, PCOL["enterprise"], totals.enterprise)
+        self.put(row, PCOL["tt"], number)
+        self.put(row, PCOL["activity"], item.title.get(lang))
+        self.put(row, PCOL["unit"], t(f"doc.plan.unit_name.{item.cap_unit.value}", lang))
+        self.put(row, PCOL["cap"], item.cap_vnd)
+        self.put(row, PCOL["quantity"], totals.quantity)
+        self.put(row, PCOL["state"], totals.state)
+        self.put(row, PCOL["enterprise"], totals.enterprise)
         f, g = PCOL["state"], PCOL["enterprise"]
-        _put(ws, row, PCOL["total"], f"={f}{row}+{g}{row}")
-        _put(ws, row, PCOL["basis"], f"{item.code} · {item.basis.cite(lang)}")
+        self.put(row, PCOL["total"], f"={f}{row}+{g}{row}")
+        self.put(row, PCOL["basis"], f"{item.code} · {item.basis.cite(lang)}")
         if item.note is not None:
-            _put(ws, row, PCOL["note"], item.note.get(lang))
+            self.put(row, PCOL["note"], item.note.get(lang))
         self._style(row, bold=False)
         return row
 
     def total(self, rows: Sequence[int], budget: int | None) -> None:
-        ws, lang, row = self.ws, self.lang, self.row
-        _put(ws, row, PCOL["activity"], t("export.programme.total_row", lang))
+        lang, row = self.lang, self.row
+        self.put(row, PCOL["activity"], t("export.programme.total_row", lang))
         for name in PROGRAMME_SUMMED:
             column = PCOL[name]
-            _put(ws, row, column, f"=SUM({_ranges(column, rows)})" if rows else 0)
+            self.put(row, column, f"=SUM({_ranges(column, rows)})" if rows else 0)
         self._style(row, bold=True)
         self.row += 1
         if budget is None:
             return
-        _put(ws, row + 1, PCOL["activity"], t("export.programme.budget", lang))
-        _put(ws, row + 1, PCOL["state"], budget)
-        _put(ws, row + 2, PCOL["activity"], t("export.programme.left", lang))
-        _put(ws, row + 2, PCOL["state"], f"={PCOL['state']}{row + 1}-{PCOL['state']}{row}")
+        self.put(row + 1, PCOL["activity"], t("export.programme.budget", lang))
+        self.put(row + 1, PCOL["state"], budget)
+        self.put(row + 2, PCOL["activity"], t("export.programme.left", lang))
+        self.put(row + 2, PCOL["state"], f"={PCOL['state']}{row + 1}-{PCOL['state']}{row}")
         for r in (row + 1, row + 2):
             self._style(r, bold=False)
         self.row += 2
@@ -1097,14 +1114,14 @@ class _ProgrammeSheet:
         row = self.row + 1
         left, right_from, right_to = PCOL["activity"], PCOL["total"], PCOL["note"]
         ws.merge_cells(f"{right_from}{row}:{right_to}{row}")
-        cell = _put(ws, row, right_from, t("doc.form.place_date_blank", lang))
+        cell = self.put(row, right_from, t("doc.form.place_date_blank", lang))
         cell.font, cell.alignment = Font(name=FONT, italic=True), _CENTER
         for r, (left_key, right_key, bold) in enumerate(
             (("preparer", "head", True), ("preparer_hint", "head_hint", False)), start=row + 1
         ):
             ws.merge_cells(f"{right_from}{r}:{right_to}{r}")
             for column, key in ((left, left_key), (right_from, right_key)):
-                cell = _put(ws, r, column, t(f"doc.plan.{key}", lang))
+                cell = self.put(r, column, t(f"doc.plan.{key}", lang))
                 cell.font, cell.alignment = Font(name=FONT, bold=bold, italic=not bold), _CENTER
 
 

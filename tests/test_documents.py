@@ -33,6 +33,7 @@ from bot.documents import (
     dossier_html,
     dossiers_csv,
     plan_xlsx,
+    programme_plan_xlsx,
 )
 from locales import catalogue as messages
 from locales import placeholders
@@ -423,6 +424,31 @@ def test_plan_puts_other_programmes_in_their_own_section() -> None:
     assert ws["A5"].value == "Unit: VND"
     _, other = _rows_by_code(ws)
     assert ws[f"B{other['SECTION']}"].value == "Other programmes (outside Table 2 of Annex 4)"
+
+
+def test_a_commune_programme_sheet_sums_with_formulas_and_keeps_titles_text() -> None:
+    """The khuyến công table (Decree 45/2012): its total row and "what is left of the budget" are formulas a
+    spreadsheet recomputes (they were written as text in the quantity and state columns), its titles text."""
+    catalogue = default_catalogue()
+    programme = catalogue.programmes["vinh-thuy-2026-khuyen-cong"]
+    first = programme.items[0]
+    approved = [_item(first.code, 20_000_000, 5_000_000, programme=programme.id)]
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(
+            programme_plan_xlsx(
+                catalogue, [programme.id], approved, [], agency="=X", year=2026, scopes=("a", "b")
+            )
+        )
+    )
+    ws = workbook.worksheets[0]
+    assert ws["A1"].value == "=X" and ws["A1"].data_type == "s"
+    total = next(r for r in range(1, ws.max_row + 1) if ws[f"B{r}"].value == "Tổng cộng")
+    for column in "EFGH":
+        assert ws[f"{column}{total}"].data_type == "f", column
+    assert _value(ws, f"F{total}") == 20_000_000 and _value(ws, f"H{total}") == 25_000_000
+    left = ws[f"F{total + 2}"]
+    assert ws[f"B{total + 2}"].value == "Còn lại" and left.data_type == "f"
+    assert _value(ws, f"F{total + 1}") - _value(ws, f"F{total}") == 110_000_000
 
 
 def test_plan_reproduces_seed_002_bieu3() -> None:
