@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import documents
-from bot.charts import stats_png
+from bot.documents.charts import stats_png
 from bot.staff import Staff
 from bot.store import repo
 from bot.store.models import Dossier, User

@@ -25,7 +25,6 @@ import yaml
 from docx.oxml.ns import qn
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.charts import stats_png
 from bot.documents import (
     CSV_COLUMNS,
     FIRST_DATA_ROW,
@@ -35,6 +34,7 @@ from bot.documents import (
     plan_xlsx,
     programme_plan_xlsx,
 )
+from bot.documents.charts import stats_png
 from locales import catalogue as messages
 from locales import placeholders
 from rules.catalogue import default_catalogue
@@ -598,7 +598,8 @@ def test_stats_png_is_a_png_of_reasonable_size() -> None:
 
 def test_importing_charts_does_not_import_pyplot() -> None:
     code = (
-        "import sys, bot.charts, matplotlib as m; print('matplotlib.pyplot' in sys.modules, m.get_backend())"
+        "import sys, bot.documents.charts, matplotlib as m;"
+        " print('matplotlib.pyplot' in sys.modules, m.get_backend())"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

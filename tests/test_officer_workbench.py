@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.attachments import AttachmentStore
 from bot.channels.telegram import TelegramChannel, make_bot
-from bot.charts import number_text, stats_figure
+from bot.documents.charts import number_text, stats_figure
 from bot.service import Service
 from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store import repo
