@@ -12,20 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.documents.sheet import (
-    BORDER,
-    CENTER,
-    HEADER_FILL,
-    TITLE_ROWS,
-    Sheet,
-    approved_and_submitted,
-    column_letters,
-    ranges,
-)
-from bot.documents.view import FONT
+from bot.documents.sheet import TITLE_ROWS, Heading, Sheet, column_letters, workbook
 from locales import catalogue as messages
 from locales import t
 from rules import plan
@@ -119,8 +108,11 @@ class _PlanSheet(Sheet):
     formulas = frozenset(COL[name] for name in SUMMED)  # every other column holds text or numbers
     money = frozenset((*SUMMED, "cap"))
 
-    def __init__(self, ws: Worksheet, lang: str) -> None:
-        super().__init__(ws, lang, FIRST_DATA_ROW)
+    first_row = FIRST_DATA_ROW
+
+    def __init__(self, ws: Worksheet, lang: str, catalogue: Catalogue) -> None:
+        super().__init__(ws, lang)
+        self.catalogue = catalogue
 
     def header(self) -> None:
         ws, lang = self.ws, self.lang
@@ -139,11 +131,7 @@ class _PlanSheet(Sheet):
             self.put(letters, COL[name], letter)
         for row in (top, sub, letters):
             for name in COLUMNS:
-                cell = ws[f"{COL[name]}{row}"]
-                cell.font = Font(name=FONT, bold=True, italic=row == letters)
-                cell.alignment = CENTER
-                cell.border = BORDER
-                cell.fill = HEADER_FILL
+                self.header_cell(row, COL[name], None, italic=row == letters)
         ws.row_dimensions[top].height = 30
         ws.row_dimensions[sub].height = 30
         for name, width in zip(COLUMNS, WIDTHS, strict=True):
@@ -184,9 +172,7 @@ class _PlanSheet(Sheet):
         self.put(row, COL["activity"], title)
         if basis is not None:
             self.put(row, COL["basis"], basis.cite(lang))
-        for name in SUMMED:
-            column = COL[name]
-            self.put(row, column, f"=SUM({ranges(column, child_rows)})" if child_rows else 0)
+        self.sums(row, SUMMED, child_rows)
         self.style_row(row, bold=True)
 
     def node(self, node: _Node, sums: Mapping[str, plan.Totals]) -> int:
@@ -204,42 +190,27 @@ class _PlanSheet(Sheet):
         row = self.row
         self.row += 1
         self.put(row, COL["activity"], t("doc.plan.grand_total", self.lang, parts="+".join(labels)))
-        for name in SUMMED:
-            column = COL[name]
-            self.put(row, column, f"=SUM({ranges(column, top_rows)})" if top_rows else 0)
+        self.sums(row, SUMMED, top_rows)
         self.style_row(row, bold=True)
         return row
 
-
-def _plan_sheet(
-    ws: Worksheet,
-    catalogue: Catalogue,
-    entries: Sequence[Mapping[str, Any]],
-    *,
-    agency: str,
-    year: int,
-    scope: str,
-    lang: str,
-) -> None:
-    sheet = _PlanSheet(ws, lang)
-    form = t("doc.plan.form", lang, basis=TT06.cite(lang))
-    sheet.title_block(agency, t("doc.plan.title", lang, year=year), scope, form)
-    sheet.header()
-    sums = plan.aggregate(catalogue, entries)
-    annex = plan.annex_codes(catalogue)
-    national = {code: totals for (pid, code), totals in sums.items() if pid == NATIONAL and code in annex}
-    sections = _annex_tree(catalogue, lang)
-    outside = {key: totals for key, totals in sums.items() if not (key[0] == NATIONAL and key[1] in annex)}
-    other = _other_node(catalogue, outside, lang)
-    other_sums = {f"{pid}:{code}": totals for (pid, code), totals in sums.items()}
-    top_rows = [sheet.node(section, national) for section in sections]
-    labels = [section.tt for section in sections]
-    if other is not None:
-        top_rows.append(sheet.node(other, other_sums))
-        labels.append(other.tt)
-    sheet.grand_total(top_rows, labels)
-    sheet.signatures()
-    sheet.fit_to_page()
+    def body(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        catalogue, lang = self.catalogue, self.lang
+        sums = plan.aggregate(catalogue, entries)
+        annex = plan.annex_codes(catalogue)
+        national = {code: totals for (pid, code), totals in sums.items() if pid == NATIONAL and code in annex}
+        sections = _annex_tree(catalogue, lang)
+        outside = {
+            key: totals for key, totals in sums.items() if not (key[0] == NATIONAL and key[1] in annex)
+        }
+        other = _other_node(catalogue, outside, lang)
+        other_sums = {f"{pid}:{code}": totals for (pid, code), totals in sums.items()}
+        top_rows = [self.node(section, national) for section in sections]
+        labels = [section.tt for section in sections]
+        if other is not None:
+            top_rows.append(self.node(other, other_sums))
+            labels.append(other.tt)
+        self.grand_total(top_rows, labels)
 
 
 def plan_xlsx(
@@ -255,10 +226,8 @@ def plan_xlsx(
     """The year's plan and estimate in the layout of Circular 06 Annex 4 Biểu 2: approved, then submitted.
 
     ``scopes`` replace the sheets' scope lines (the export says at which date and how many dossiers)."""
+    heading = Heading(
+        agency, t("doc.plan.title", lang, year=year), t("doc.plan.form", lang, basis=TT06.cite(lang))
+    )
     lines = scopes or (t("doc.plan.scope_approved", lang), t("doc.plan.scope_submitted", lang))
-    entries = (approved, submitted)
-
-    def fill(ws: Worksheet, index: int) -> None:
-        _plan_sheet(ws, catalogue, entries[index], agency=agency, year=year, scope=lines[index], lang=lang)
-
-    return approved_and_submitted(lang, fill)
+    return workbook(lambda ws: _PlanSheet(ws, lang, catalogue), heading, lines, approved, submitted, lang)

@@ -9,23 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.documents.sheet import (
-    BORDER,
-    CENTER,
-    HEADER_FILL,
-    TITLE_ROWS,
-    Sheet,
-    approved_and_submitted,
-    column_letters,
-    ranges,
-)
-from bot.documents.view import FONT
+from bot.documents.sheet import TITLE_ROWS, Heading, Sheet, column_letters, workbook
 from locales import t
 from rules import plan
-from rules.catalogue import Catalogue, Item
+from rules.catalogue import Catalogue, Item, Programme
 
 PROGRAMME_COLUMNS = (
     "tt",
@@ -49,20 +38,19 @@ class _ProgrammeSheet(Sheet):
     formulas = frozenset(PCOL[name] for name in PROGRAMME_SUMMED)
     money = frozenset(("cap", "state", "enterprise", "total"))
 
-    def __init__(self, ws: Worksheet, lang: str) -> None:
-        super().__init__(ws, lang, TITLE_ROWS + 1)
+    first_row = TITLE_ROWS + 1
+
+    def __init__(
+        self, ws: Worksheet, lang: str, programmes: Sequence[Programme], catalogue: Catalogue
+    ) -> None:
+        super().__init__(ws, lang)
+        self.programmes, self.catalogue = programmes, catalogue
 
     def header(self) -> None:
         ws, row = self.ws, self.row
         for name, width in zip(PROGRAMME_COLUMNS, PROGRAMME_WIDTHS, strict=True):
             key = {"basis": "basis_column"}.get(name, name)
-            cell = self.put(row, PCOL[name], t(f"export.programme.{key}", self.lang))
-            cell.font, cell.alignment, cell.border, cell.fill = (
-                Font(name=FONT, bold=True),
-                CENTER,
-                BORDER,
-                HEADER_FILL,
-            )
+            self.header_cell(row, PCOL[name], t(f"export.programme.{key}", self.lang))
             ws.column_dimensions[PCOL[name]].width = width
         ws.row_dimensions[row].height = 45
         ws.freeze_panes = f"A{row + 1}"
@@ -90,9 +78,7 @@ class _ProgrammeSheet(Sheet):
     def total(self, rows: Sequence[int], budget: int | None) -> None:
         lang, row = self.lang, self.row
         self.put(row, PCOL["activity"], t("export.programme.total_row", lang))
-        for name in PROGRAMME_SUMMED:
-            column = PCOL[name]
-            self.put(row, column, f"=SUM({ranges(column, rows)})" if rows else 0)
+        self.sums(row, PROGRAMME_SUMMED, rows)
         self.style_row(row, bold=True)
         self.row += 1
         if budget is None:
@@ -105,38 +91,14 @@ class _ProgrammeSheet(Sheet):
             self.style_row(r, bold=False)
         self.row += 2
 
-
-def _programme_sheet(
-    ws: Worksheet,
-    catalogue: Catalogue,
-    programme_ids: Sequence[str],
-    entries: Sequence[Mapping[str, Any]],
-    *,
-    agency: str,
-    year: int,
-    scope: str,
-    lang: str,
-) -> None:
-    sheet = _ProgrammeSheet(ws, lang)
-    programmes = [catalogue.programmes[p] for p in programme_ids if p in catalogue.programmes]
-    title = "; ".join(p.title.get(lang) for p in programmes)
-    bases = sorted({b.cite(lang) for p in programmes for b in p.basis})
-    sheet.title_block(
-        agency,
-        t("export.programme.title", lang, title=title, year=year),
-        scope,
-        t("export.programme.basis", lang, basis="; ".join(bases)),
-    )
-    sheet.header()
-    sums = plan.aggregate(catalogue, entries)
-    for programme in programmes:
-        rows = [
-            sheet.item(number, item, sums.get((programme.id, item.code), plan.Totals()))
-            for number, item in enumerate(programme.items, start=1)
-        ]
-        sheet.total(rows, programme.budget_vnd)
-    sheet.signatures()
-    sheet.fit_to_page()
+    def body(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        sums = plan.aggregate(self.catalogue, entries)
+        for programme in self.programmes:
+            rows = [
+                self.item(number, item, sums.get((programme.id, item.code), plan.Totals()))
+                for number, item in enumerate(programme.items, start=1)
+            ]
+            self.total(rows, programme.budget_vnd)
 
 
 def programme_plan_xlsx(
@@ -152,12 +114,16 @@ def programme_plan_xlsx(
 ) -> bytes:
     """The plan of an agency that runs programmes outside Decree 80 (a commune khuyến công plan): each
     programme's own rows, approved on the first sheet and under review on the second."""
-    entries = (approved, submitted)
+    programmes = [catalogue.programmes[p] for p in programme_ids if p in catalogue.programmes]
+    title = "; ".join(p.title.get(lang) for p in programmes)
+    bases = sorted({b.cite(lang) for p in programmes for b in p.basis})
+    heading = Heading(
+        agency,
+        t("export.programme.title", lang, title=title, year=year),
+        t("export.programme.basis", lang, basis="; ".join(bases)),
+    )
 
-    def fill(ws: Worksheet, index: int) -> None:
-        scope = scopes[index]
-        _programme_sheet(
-            ws, catalogue, programme_ids, entries[index], agency=agency, year=year, scope=scope, lang=lang
-        )
+    def sheet(ws: Worksheet) -> _ProgrammeSheet:
+        return _ProgrammeSheet(ws, lang, programmes, catalogue)
 
-    return approved_and_submitted(lang, fill)
+    return workbook(sheet, heading, scopes, approved, submitted, lang)

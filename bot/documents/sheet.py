@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
@@ -76,8 +77,24 @@ class Sheet:
     formulas: frozenset[str]  # letters of the columns that hold formulas
     money: frozenset[str]  # names of the columns that hold amounts of VND
 
-    def __init__(self, ws: Worksheet, lang: str, row: int) -> None:
-        self.ws, self.lang, self.row = ws, lang, row
+    first_row: int  # where ``body`` starts writing
+
+    def __init__(self, ws: Worksheet, lang: str) -> None:
+        self.ws, self.lang, self.row = ws, lang, self.first_row
+
+    def header(self) -> None:
+        raise NotImplementedError
+
+    def body(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """The rows of ``entries`` (the dossiers' items), from ``self.row`` on."""
+        raise NotImplementedError
+
+    def write(self, heading: Heading, scope: str, entries: Sequence[Mapping[str, Any]]) -> None:
+        self.title_block(heading.agency, heading.title, scope, heading.basis)
+        self.header()
+        self.body(entries)
+        self.signatures()
+        self.fit_to_page()
 
     def put(self, row: int, column: str, value: Any, *, number_format: str | None = None) -> Cell:
         return put(self.ws, row, column, value, number_format=number_format, formulas=self.formulas)
@@ -96,6 +113,18 @@ class Sheet:
             cell = self.put(row, "A", text)
             cell.font, cell.alignment = font, alignment
         self.ws.row_dimensions[2].height = 36
+
+    def header_cell(self, row: int, column: str, value: Any, *, italic: bool = False) -> Cell:
+        cell = self.put(row, column, value) if value is not None else self.ws[f"{column}{row}"]
+        cell.font = Font(name=FONT, bold=True, italic=italic)
+        cell.alignment, cell.border, cell.fill = CENTER, BORDER, HEADER_FILL
+        return cell
+
+    def sums(self, row: int, names: Sequence[str], rows: Sequence[int]) -> None:
+        """In each column of ``names``, the sum of ``rows`` (0 when there are none)."""
+        for name in names:
+            column = self.columns[name]
+            self.put(row, column, f"=SUM({ranges(column, rows)})" if rows else 0)
 
     def style_row(self, row: int, *, bold: bool) -> None:
         for name, column in self.columns.items():
@@ -132,14 +161,31 @@ class Sheet:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def approved_and_submitted(lang: str, fill: Callable[[Worksheet, int], None]) -> bytes:
-    """A workbook of two sheets, the approved dossiers' and the submitted ones'; ``fill(sheet, index)``."""
-    workbook = Workbook()
-    first = workbook.active
+@dataclass(frozen=True)
+class Heading:
+    """The title block's lines that both sheets share (each has its own scope line)."""
+
+    agency: str
+    title: str
+    basis: str
+
+
+def workbook(
+    sheet: Callable[[Worksheet], Sheet],
+    heading: Heading,
+    scopes: tuple[str, str],
+    approved: Sequence[Mapping[str, Any]],
+    submitted: Sequence[Mapping[str, Any]],
+    lang: str,
+) -> bytes:
+    """Two sheets: the approved dossiers' ("Đã duyệt"), then the submitted ones'."""
+    book = Workbook()
+    first = book.active
     assert first is not None
     first.title = t("doc.plan.sheet_approved", lang)
-    fill(first, 0)
-    fill(workbook.create_sheet(t("doc.plan.sheet_submitted", lang)), 1)
+    sheet(first).write(heading, scopes[0], approved)
+    second = book.create_sheet(t("doc.plan.sheet_submitted", lang))
+    sheet(second).write(heading, scopes[1], submitted)
     out = io.BytesIO()
-    workbook.save(out)
+    book.save(out)
     return out.getvalue()
