@@ -24,6 +24,7 @@ from pathlib import Path
 from bot.service import Service
 from bot.store.db import open_db
 from conversations.context import Context
+from conversations.effects import RecordConsent
 from conversations.engine import Input, State
 from conversations.owner.handler import handle
 from rules.catalogue import default_catalogue
@@ -109,7 +110,7 @@ def run_engine_only(owners: int) -> tuple[float, list[float]]:
             t0 = time.perf_counter()
             out = handle(state, Input(text=line), Context(TODAY, catalogue, consented=consented))
             state = out.state
-            consented = consented or any(e.kind == "record_consent" for e in out.effects)
+            consented = consented or any(isinstance(e, RecordConsent) for e in out.effects)
             latencies.append(time.perf_counter() - t0)
     return time.perf_counter() - start, latencies
 

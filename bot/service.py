@@ -22,22 +22,30 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.effects import (
-    EFFECTS,
+    ChartDocument,
+    Ctx,
+    Deferred,
     Document,
     DossierDocuments,
     Env,
+    ExportDocuments,
+    Results,
     document_data,
+    render_chart,
     render_dossier_documents,
+    render_export,
     render_notification,
+    run,
 )
 from bot.staff import Staff, officer_context
-from bot.store import repo
+from bot.store import inbox, outbox, repo
 from bot.store.db import Database
 from bot.store.models import Dossier, Enterprise, User
 from conversations.context import Context, DossierView, HistoryStep
+from conversations.effects import AuditRefused, Effect
 from conversations.engine import Input, State
 from conversations.engine import Outcome as EngineOutcome
-from conversations.messages import Effect, Reply, render, render_line
+from conversations.messages import Reply, render, render_line
 from conversations.officer import handler as officer
 from conversations.officer import request as requests
 from conversations.officer import workbench
@@ -60,7 +68,18 @@ class Button:
 class Rendered:
     text: str
     buttons: tuple[Button, ...] = ()
-    documents: tuple[Document | DossierDocuments, ...] = ()
+    documents: tuple[Document | Deferred, ...] = ()
+
+
+@dataclass(frozen=True)
+class Later:
+    """Documents of a reply rendered after the commit (a chart, an export) and then queued after it."""
+
+    user_id: int
+    external_id: str
+    channel: str
+    dedup_key: str
+    documents: tuple[ChartDocument | ExportDocuments, ...]
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ class Outcome:
     queued: list[Queued] = field(default_factory=list)  # the replies, as queued for a pushed channel
     notified: bool = False  # messages were queued for other users too (officer decisions)
     remove: tuple[str, ...] = ()  # files to delete once the transaction is committed (an erasure's)
+    later: list[Later] = field(default_factory=list)  # documents to render and queue after the commit
 
 
 class Service:
@@ -139,6 +159,8 @@ class Service:
                     "error handling update %s of %s: %s", update, key, type(error).__name__, exc_info=True
                 )
                 return await self._apologise(channel, external_id, update)
+            for later in outcome.later:  # after the commit: nobody waits for the writer meanwhile
+                outcome.queued.extend(await self.queue_later(later))
         remove_files(outcome.remove)
         return outcome
 
@@ -146,25 +168,24 @@ class Service:
         self, s: Session, channel: str, external_id: str, key: str, inp: Input, update: tuple[str, str] | None
     ) -> Outcome:
         """The unit of work of one message, in one transaction (see the module docstring)."""
-        if update is not None and not repo.claim_update(s, *update):
+        if update is not None and not inbox.claim_update(s, *update):
             return Outcome(duplicate=True)
         user, outcome, results = self.decide(s, channel, external_id, key, inp)
         lang = outcome.state.lang
         rendered = [self.render(r, lang, results) for r in outcome.replies]
-        notes = results.get("notifications") or []
-        if notes:
-            rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *notes])))
-        queued = self.finish(s, user, rendered, update)
-        notified = bool(results.get("notified"))
+        if results.notifications:
+            rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *results.notifications])))
+        later: list[Later] = []
+        queued = self.finish(s, user, rendered, update, later)
         # an erasure's files; and the documents the terminal chat wrote of the dossiers it erased
         written = [
             self.documents_dir / f"{ref}{copy}.{ext}"
-            for ref in results.get("_erased_dossiers", ())
+            for ref in results.erased_dossiers
             for copy in ("", "-en")  # the Vietnamese form and an English owner's copy
             for ext in ("docx", "html")
         ]
-        remove = (*results.get("_remove", ()), *map(str, written))
-        return Outcome(rendered, lang, queued=queued, notified=notified, remove=remove)
+        remove = (*results.remove, *map(str, written))
+        return Outcome(rendered, lang, queued=queued, notified=results.notified, remove=remove, later=later)
 
     async def notice(
         self,
@@ -177,7 +198,7 @@ class Service:
         """A message from the shell itself (a refused file, a stale button), in the user's language."""
 
         def work(s: Session) -> Outcome:
-            if update is not None and not repo.claim_update(s, *update):
+            if update is not None and not inbox.claim_update(s, *update):
                 return Outcome(duplicate=True)
             user, saved, _, _ = repo.user_snapshot(s, channel, external_id)
             lang = State.from_json(saved or {"lang": user.lang}).lang
@@ -187,9 +208,15 @@ class Service:
         return await self.db.run(work)
 
     def finish(
-        self, s: Session, user: User, replies: list[Rendered], update: tuple[str, str] | None
+        self,
+        s: Session,
+        user: User,
+        replies: list[Rendered],
+        update: tuple[str, str] | None,
+        later: list[Later] | None = None,
     ) -> list[Queued]:
-        """For pushed channels, queue the replies (in the transaction that claimed the update)."""
+        """For pushed channels, queue the replies (in the transaction that claimed the update). A chart
+        or an export is not rendered here: it goes to ``later``, queued after the commit."""
         if user.channel not in self.outbox_channels or not replies:
             return []
         tag = (
@@ -199,20 +226,47 @@ class Service:
         )
         queued = []
         for i, reply in enumerate(replies):
+            slow = tuple(d for d in reply.documents if isinstance(d, ChartDocument | ExportDocuments))
+            if slow and later is not None:
+                later.append(Later(user.id, user.external_id, user.channel, f"reply:{tag}:{i}:later", slow))
+                reply = replace(reply, documents=tuple(d for d in reply.documents if d not in slow))
             payload = self.reply_payload(reply, f"{tag}:{i}")
-            outbox_id = repo.enqueue(s, user, payload, dedup_key=f"reply:{tag}:{i}")
+            outbox_id = outbox.enqueue(s, user, payload, dedup_key=f"reply:{tag}:{i}")
             if outbox_id is not None:
                 queued.append(Queued(outbox_id, user.id, user.external_id, payload))
         return queued
 
-    async def materialize(self, documents: tuple[Document | DossierDocuments, ...]) -> list[Document]:
-        """Render the documents a reply carries, after it is shown: read the dossier (a short read), then
-        render off the event loop. Channels call this, so an answer never waits for a DOCX."""
+    async def queue_later(self, later: Later) -> list[Queued]:
+        """Render a reply's chart or export in the worker pool, after its transaction, then queue the
+        files in a short one of their own (after the reply's text, for the same user)."""
+        rendered = await self.materialize(later.documents)
+        if not rendered:
+            return []
+        payload = self.reply_payload(Rendered("", (), tuple(rendered)), later.dedup_key)
+
+        def work(s: Session) -> list[Queued]:
+            user = repo.get_or_create_user(s, later.channel, later.external_id)
+            outbox_id = outbox.enqueue(s, user, payload, dedup_key=later.dedup_key)
+            return [] if outbox_id is None else [Queued(outbox_id, later.user_id, later.external_id, payload)]
+
+        return await self.db.run(work)
+
+    async def materialize(self, documents: tuple[Document | Deferred, ...]) -> list[Document]:
+        """Render the documents a reply carries, after it is shown and its transaction committed: a
+        dossier's (a short read, then the DOCX), a chart, an export, off the event loop. Channels call
+        this, so an answer never waits for a document and the writer never waits for a renderer."""
         out: list[Document] = []
         env = Env(self.today(), self.staff, self.catalogue)
+        loop = asyncio.get_running_loop()
         for document in documents:
             if isinstance(document, Document):
                 out.append(document)
+                continue
+            if isinstance(document, ChartDocument):
+                out.extend(await loop.run_in_executor(self.renderer, render_chart, document))
+                continue
+            if isinstance(document, ExportDocuments):
+                out.extend(await loop.run_in_executor(self.renderer, render_export, document, self.catalogue))
                 continue
 
             def read(s: Session, request: DossierDocuments = document) -> dict[str, Any] | None:
@@ -221,7 +275,6 @@ class Service:
 
             data = await self.db.run(read)
             if data is not None:
-                loop = asyncio.get_running_loop()
                 out.extend(
                     await loop.run_in_executor(
                         self.renderer, render_dossier_documents, document.ref, data, document.lang
@@ -236,6 +289,8 @@ class Service:
         for document in reply.documents:
             if isinstance(document, DossierDocuments):  # rendered by the sender, after the commit
                 documents.append({"dossier": document.ref, "lang": document.lang})
+                continue
+            if not isinstance(document, Document):  # a chart or export: queued once rendered
                 continue
             digest = hashlib.sha256(tag.encode() + document.content).hexdigest()[:16]
             path = self.documents_dir / f"{digest}-{document.filename}"
@@ -254,7 +309,7 @@ class Service:
 
     def decide(
         self, s: Session, channel: str, external_id: str, key: str, inp: Input
-    ) -> tuple[User, EngineOutcome, dict[str, Any]]:
+    ) -> tuple[User, EngineOutcome, Results]:
         """Load, run the engine (owner or staff), apply the effects, save the state."""
         user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
         repo.lock_user(s, user.id)
@@ -275,7 +330,7 @@ class Service:
                 staff_outcome = officer.handle(command[0], command[1], octx, state.lang)
                 outcome = EngineOutcome(state, staff_outcome.replies, staff_outcome.effects)
             else:  # the same answer as a typo, and an audit row of the attempt
-                refused = (Effect("audit_refused", {"command": inp.text.strip()[:200]}),)
+                refused = (AuditRefused(inp.text.strip()[:200]),)
         elif workbench.concerns(
             command[0] if command else None,
             user.consent_at is not None and user.deleted_at is None,
@@ -289,19 +344,19 @@ class Service:
             ctx = self.context(s, user, enterprise, n_dossiers)
             outcome = owner_handle(state, inp, ctx)
         results = self.apply(s, user, key, (*refused, *outcome.effects), outcome.state.lang)
-        if not results.get("_forget"):
+        if not results.forget:
             repo.save_state(s, user.id, outcome.state.to_json(), exists=saved is not None)
             if user.lang != outcome.state.lang:
                 user.lang = outcome.state.lang
             if channel in self.inline_channels:
-                results["notifications"] = self.take_notifications(s, user, outcome.state.lang)
+                results.notifications = self.take_notifications(s, user, outcome.state.lang)
         return user, outcome, results
 
     def take_notifications(self, s: Session, user: User, lang: str) -> list[str]:
         texts = []
-        for message in repo.pending_for_user(s, user.id):
+        for message in outbox.pending_for_user(s, user.id):
             texts.append(render_notification(message.payload, lang))
-            repo.mark_sent(s, message.id)
+            outbox.mark_sent(s, message.id)
         return texts
 
     async def _apologise(self, channel: str, external_id: str, update: tuple[str, str] | None) -> Outcome:
@@ -313,7 +368,7 @@ class Service:
         """
 
         def work(s: Session) -> Outcome:
-            if update is not None and not repo.claim_update(s, *update):
+            if update is not None and not inbox.claim_update(s, *update):
                 return Outcome(duplicate=True)
             user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
             state = State.from_json(saved or {"lang": user.lang})
@@ -322,7 +377,7 @@ class Service:
             try:
                 with s.begin_nested():
                     again = resume(state, self.context(s, user, enterprise, n_dossiers))
-                replies += [self.render(r, lang, {}) for r in again.replies]
+                replies += [self.render(r, lang, Results()) for r in again.replies]
             except Exception:
                 log.exception("could not repeat the question to %s:%s", channel, external_id)
             return Outcome(replies, lang, queued=self.finish(s, user, replies, update))
@@ -356,19 +411,18 @@ class Service:
             agencies=tuple(self.staff.agencies.values()),
         )
 
-    def apply(
-        self, s: Session, user: User, key: str, effects: tuple[Effect, ...], lang: str
-    ) -> dict[str, Any]:
-        results: dict[str, Any] = {}
-        env = Env(self.today(), self.staff, self.catalogue)
+    def apply(self, s: Session, user: User, key: str, effects: tuple[Effect, ...], lang: str) -> Results:
+        """Run the effects, in order, in the message's transaction; nothing slow (see ``materialize``)."""
+        ctx = Ctx(s, user, key, lang, Env(self.today(), self.staff, self.catalogue), Results())
         for effect in effects:
-            EFFECTS[effect.kind](env, s, user, key, effect.data, results, lang)
-        return results
+            run(effect, ctx)
+        return ctx.results
 
-    def render(self, reply: Reply, lang: str, results: Mapping[str, Any]) -> Rendered:
-        buttons = tuple(Button(c.payload, render_line(c.label, lang, results)) for c in reply.choices)
-        documents = tuple(results.get(f"documents:{reply.attach}", ())) if reply.attach else ()
-        return Rendered(render(reply, lang, results), buttons, documents)
+    def render(self, reply: Reply, lang: str, results: Results) -> Rendered:
+        shown = results.shown()
+        buttons = tuple(Button(c.payload, render_line(c.label, lang, shown)) for c in reply.choices)
+        documents = tuple(results.documents.get(reply.attach, ())) if reply.attach else ()
+        return Rendered(render(reply, lang, shown), buttons, documents)
 
 
 def delivered(document: Mapping[str, Any]) -> None:

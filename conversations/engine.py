@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from conversations import understand
-from conversations.messages import Choice, Effect, Line, Plain, Reply, render_line, say
+from conversations.effects import Effect
+from conversations.messages import Choice, Line, Plain, Reply, render_line, say
 from conversations.understand import PAGE_SIZE, Invalid, clean_text
 from rules.text import fold
 

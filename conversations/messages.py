@@ -1,4 +1,4 @@
-"""What the engine says: message keys with parameters, choices (buttons), and effects for the shell.
+"""What the engine says: message keys with parameters, and choices (buttons); effects: conversations.effects.
 
 Nothing here is rendered yet: the channel renders a :class:`Reply` in the user's language with
 :func:`render`. A parameter may be a :class:`Msg` (a nested message), :class:`Money` (formatted per
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from locales import t
 from rules.money import format_vnd
@@ -33,11 +33,15 @@ class Money:
     vnd: int
 
 
+#: The values the shell fills by running the effects (the fields of its typed results of the same names).
+ResultName = Literal["dossier_ref", "request_progress", "erase_summary", "outcome", "export_summary"]
+
+
 @dataclass(frozen=True)
 class Result:
     """A value the shell knows only after running the effects (e.g. ``dossier_ref``)."""
 
-    name: str
+    name: ResultName
 
 
 Line = Msg | Plain
@@ -55,14 +59,6 @@ class Reply:
     lines: tuple[Line, ...]
     choices: tuple[Choice, ...] = ()
     attach: str | None = None  # a document to send with it, e.g. "mydata" or a dossier ref
-
-
-@dataclass(frozen=True)
-class Effect:
-    """Something the shell must do in the same transaction as saving the new state."""
-
-    kind: str  # record_consent | save_profile | file_dossier | attach_file | withdraw | erase_me | ...
-    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 def say(key: str, **params: Any) -> Msg:

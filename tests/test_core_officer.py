@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from conversations.effects import AuditConflict, Transition
 from conversations.messages import render
 from conversations.officer.context import DossierRecord, Interest, ItemRecord, OfficerContext
 from conversations.officer.handler import handle
@@ -85,13 +86,13 @@ def test_queue_oldest_first_priority_groups_first_among_equals_nd80_art4_1() -> 
 def test_claim_asks_the_shell_for_one_move_and_approve_needs_the_claim() -> None:
     d = dossier("HS-2026-000001", "submitted", dt.date(2026, 6, 1))
     [claimed] = handle("/claim", d.ref, context(d), "vi").effects
-    assert claimed.kind == "transition"
-    assert (claimed.data["action"], claimed.data["from"], claimed.data["to"]) == (
+    assert isinstance(claimed, Transition)
+    assert (claimed.action, claimed.from_status, claimed.to_status) == (
         "claim",
         "submitted",
         "in_review",
     )
-    assert claimed.data["version"] == 1  # the shell checks it: two officers cannot both win
+    assert claimed.version == 1  # the shell checks it: two officers cannot both win
     early = handle("/approve", d.ref, context(d), "vi")
     assert early.effects == ()  # nothing moves before a claim
     assert "nhận" in said(early).lower()  # the claim is offered first
@@ -100,14 +101,15 @@ def test_claim_asks_the_shell_for_one_move_and_approve_needs_the_claim() -> None
 def test_approve_a_different_amount_with_the_reason() -> None:
     d = dossier("HS-2026-000001", "in_review", dt.date(2026, 6, 1), claimed_by="console:bob")
     [approved] = handle("/approve", f"{d.ref} III.A.2.1=80tr giảm theo báo giá", context(d), "vi").effects
-    assert (approved.data["to"], approved.data["approvals"]) == ("approved", {"consulting-small": 80_000_000})
-    assert approved.data["note"] == "giảm theo báo giá"
-    assert approved.data["notify"]["params"]["approved_vnd"] == 80_000_000
+    assert isinstance(approved, Transition)
+    assert (approved.to_status, approved.approvals) == ("approved", {"consulting-small": 80_000_000})
+    assert approved.note == "giảm theo báo giá"
+    assert approved.notify_params["approved_vnd"] == 80_000_000
 
 
 def test_an_officer_cannot_decide_their_own_firm() -> None:
     d = dossier("HS-2026-000001", "in_review", dt.date(2026, 6, 1), claimed_by="console:bob")
     ctx = context(d, interests={"console:bob": Interest(None, frozenset({"0100109106"}))})
     refused = handle("/approve", d.ref, ctx, "vi")
-    assert [(e.kind, e.data["reason"]) for e in refused.effects] == [("audit_conflict", "firm")]
+    assert refused.effects == (AuditConflict(d.id, d.ref, "approve", "firm"),)
     assert "/reassign" in said(refused)

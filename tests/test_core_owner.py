@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conversations.context import Context
+from conversations.effects import Effect, FileDossier, RecordConsent
 from conversations.engine import Input, State
-from conversations.messages import Effect, render
+from conversations.messages import render
 from conversations.owner.handler import handle
 from rules.agencies import load_agencies
 from rules.catalogue import default_catalogue
@@ -33,7 +34,7 @@ class CoreOwner:
         out = handle(self.state, Input(text=text, payload=payload), self.ctx)
         self.state = out.state
         self.effects.extend(out.effects)
-        if any(e.kind == "record_consent" for e in out.effects):
+        if any(isinstance(e, RecordConsent) for e in out.effects):
             self.ctx = replace(self.ctx, consented=True)
         results: dict[str, Any] = {"dossier_ref": "HS-TEST"}
         return "\n".join(render(r, self.state.lang, results) for r in out.replies)
@@ -67,10 +68,10 @@ def test_micro_services_firm_files_consulting_through_the_core_alone() -> None:
     assert "ngân sách nhà nước hỗ trợ 40 triệu đồng" in review  # micro: 100% up to 50 M (ND80 Art. 13.2.a)
     filed = owner.send("nop ho so")
     assert "HS-TEST" in filed and "14 ngày làm việc" in filed
-    [dossier] = [e for e in owner.effects if e.kind == "file_dossier"]
-    [item] = dossier.data["data"]["items"]
+    [dossier] = [e for e in owner.effects if isinstance(e, FileDossier)]
+    [item] = dossier.data["items"]
     assert (item["code"], item["content"], item["state_vnd"]) == ("III.A.1.1", "consulting", 40_000_000)
-    assert [e.kind for e in owner.effects].count("record_consent") == 1
+    assert [type(e) for e in owner.effects].count(RecordConsent) == 1
 
 
 def test_what_the_firm_received_this_year_reaches_the_estimate_tt06_art3_5() -> None:

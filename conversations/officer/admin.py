@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conversations.messages import Effect, Line, Plain, say
+from conversations.effects import OfficerAdd, OfficerRemove
+from conversations.messages import Line, Plain, say
 from conversations.officer.base import USER_KEY, Outcome, answer
 from conversations.officer.context import OfficerContext
 
@@ -17,7 +18,7 @@ def officer_add(arg: str, ctx: OfficerContext, lang: str, version: int | None) -
     if agency_id not in ctx.agencies:
         return answer(say("admin.bad_agency", value=agency_id, agencies=", ".join(ctx.agencies)))
     name = ctx.agencies[agency_id].name(lang)
-    effect = Effect("officer_add", {"user_key": user_key, "agency_id": agency_id})
+    effect = OfficerAdd(user_key, agency_id)
     return answer(say("admin.added", user=user_key, agency=Plain(name)), effects=(effect,))
 
 
@@ -25,9 +26,7 @@ def officer_remove(arg: str, ctx: OfficerContext, lang: str, version: int | None
     user_key = arg.strip().lower()
     if not any(key == user_key for key, _ in ctx.officers):
         return answer(say("admin.not_officer", user=user_key or "—"))
-    return answer(
-        say("admin.removed", user=user_key), effects=(Effect("officer_remove", {"user_key": user_key}),)
-    )
+    return answer(say("admin.removed", user=user_key), effects=(OfficerRemove(user_key),))
 
 
 def officers(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:

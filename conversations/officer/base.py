@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from conversations.messages import Choice, Effect, Line, Reply, say
+from conversations.effects import Effect
+from conversations.messages import Choice, Line, Reply, say
 from conversations.officer.context import DossierRecord, OfficerContext
 from rules import dossier as status
 

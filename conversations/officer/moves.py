@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conversations.messages import Choice, Effect, Line, Money, Msg, Result, say
+from conversations.effects import AuditConflict, Note, Reassign, Transition
+from conversations.messages import Choice, Line, Money, Msg, Result, say
 from conversations.officer import request as requests
 from conversations.officer.base import Outcome, answer, on_dossier
 from conversations.officer.context import DossierRecord, OfficerContext
@@ -26,7 +27,7 @@ DECISIONS = ("claim", "ask", "approve", "reject")  # what an officer with a conf
 
 def refuse_conflict(action: str, d: DossierRecord, ctx: OfficerContext, reason: str) -> Outcome:
     """No officer decides their own case: refused, audited, and the admin's way out named."""
-    effect = Effect("audit_conflict", {"dossier_id": d.id, "ref": d.ref, "action": action, "reason": reason})
+    effect = AuditConflict(d.id, d.ref, action, reason)
     return answer(
         say(f"officer.conflict_refused.{reason}", ref=d.ref, action=say(f"action.{action}")),
         say("officer.conflict_reassign", ref=d.ref),
@@ -92,21 +93,19 @@ def transition(
         note=requests.numbered(asked) if asked else note or "",
         total=Money(sum((approvals or {}).values())),
     )
-    effect = Effect(
-        "transition",
-        {
-            "ref": d.ref,
-            "dossier_id": d.id,
-            "version": expected,
-            "action": action,
-            "from": d.status,
-            "to": target,
-            "note": note,
-            "approvals": approvals,
-            "request": requests.to_json(asked) if asked else None,
-            "notify": {"key": NOTIFY[action], "params": params},
-            "done": done,
-        },
+    effect = Transition(
+        ref=d.ref,
+        dossier_id=d.id,
+        version=expected,
+        action=action,
+        from_status=d.status,
+        to_status=target,
+        notify_key=NOTIFY[action],
+        notify_params=params,
+        done=done,
+        note=note,
+        approvals=approvals,
+        request=requests.to_json(asked) if asked else None,
     )
     lines: list[Line] = [Msg("officer.outcome", {"text": Result("outcome")})]
     if approvals is not None:
@@ -182,7 +181,7 @@ def note(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: i
         return answer(say("officer.need_text", command="/note", ref=d.ref))
     return answer(
         say("officer.noted", ref=d.ref),
-        effects=(Effect("note", {"ref": d.ref, "dossier_id": d.id, "note": text}),),
+        effects=(Note(d.ref, d.id, text),),
     )
 
 
@@ -203,33 +202,19 @@ def _reassign(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, versi
             if target == ctx.actor
             else answer(
                 say(f"admin.reassign_conflict.{reason}", user=target, ref=d.ref),
-                effects=(
-                    Effect(
-                        "audit_conflict",
-                        {
-                            "dossier_id": d.id,
-                            "ref": d.ref,
-                            "action": "reassign",
-                            "reason": reason,
-                            "who": target,
-                        },
-                    ),
-                ),
+                effects=(AuditConflict(d.id, d.ref, "reassign", reason, who=target),),
             )
         )
     if target == d.claimed_by:
         return answer(say("admin.reassign_same", user=target, ref=d.ref))
-    effect = Effect(
-        "reassign",
-        {
-            "ref": d.ref,
-            "dossier_id": d.id,
-            "version": d.version if version is None else version,
-            "from": d.claimed_by,
-            "to": target,
-            "status": d.status,
-            "new_status": "in_review" if d.status == "submitted" else d.status,
-        },
+    effect = Reassign(
+        ref=d.ref,
+        dossier_id=d.id,
+        version=d.version if version is None else version,
+        from_officer=d.claimed_by,
+        to_officer=target,
+        status=d.status,
+        new_status="in_review" if d.status == "submitted" else d.status,
     )
     return answer(Msg("officer.outcome", {"text": Result("outcome")}), effects=(effect,))
 

@@ -6,7 +6,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from conversations.messages import Effect, Line, Money, Msg, Plain, Reply, Result, say
+from conversations.effects import Chart, Export
+from conversations.messages import Line, Money, Msg, Plain, Reply, Result, say
 from conversations.officer.base import Outcome, answer
 from conversations.officer.context import OfficerContext
 
@@ -67,13 +68,9 @@ def stats(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outc
         ),
         say("officer.stats_days", days=average, n=len(days)),
     ]
-    chart = {
-        "title_key": "officer.chart_title",
-        "year": year,
-        "series": {k: v for k, v in by_status.most_common()},
-    }
+    chart = Chart("officer.chart_title", year, tuple(by_status.most_common()))
     out = Reply(tuple(lines), (), attach="chart")
-    return Outcome((out,), (Effect("chart", chart),))
+    return Outcome((out,), (chart,))
 
 
 def export(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
@@ -82,4 +79,4 @@ def export(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Out
         return answer(say("officer.bad_year", value=arg))
     # the counts are the export's own (one classification of the dossiers for the sheets, the CSV and this)
     out = Reply((Msg("officer.outcome", {"text": Result("export_summary")}),), (), attach="export")
-    return Outcome((out,), (Effect("export", {"year": year}),))
+    return Outcome((out,), (Export(year),))

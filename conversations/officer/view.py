@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conversations.messages import Choice, Effect, Line, Money, Msg, Plain, Reply, say
+from conversations.effects import Assign, DossierDocument, SendFiles
+from conversations.messages import Choice, Line, Money, Msg, Plain, Reply, say
 from conversations.officer import request as requests
 from conversations.officer.base import VIETNAM, Outcome, answer, on_dossier
 from conversations.officer.context import DossierRecord, OfficerContext
@@ -154,7 +155,7 @@ def dossier(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version
     if (status.move("ask", d.status) or status.move("reject", d.status)) and not conflict:
         lines.append(say("officer.hint_ask_reject", ref=d.ref))
     out = Reply(tuple(lines), tuple(choices), attach="dossier")
-    return Outcome((out,), (Effect("dossier_document", {"ref": d.ref}),))
+    return Outcome((out,), (DossierDocument(d.ref),))
 
 
 def history_line(at: dt.datetime, actor: str, action: str, note: str | None) -> Msg:
@@ -187,7 +188,7 @@ def files(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: 
     if any(f.evidence_id is None for f in d.files):
         lines.append(say("officer.assign_hint", ref=d.ref, choices=_checklist_choices(d, ctx, lang)))
     out = Reply(tuple(lines), (), attach="files")
-    return Outcome((out,), (Effect("files", {"ref": d.ref, "dossier_id": d.id}),))
+    return Outcome((out,), (SendFiles(d.ref, d.id),))
 
 
 def _checklist_choices(d: DossierRecord, ctx: OfficerContext, lang: str) -> str:
@@ -214,16 +215,7 @@ def assign(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version:
         evidence_id = wanted
     if evidence_id is None:
         return answer(say("officer.assign_no_evidence", value=Plain(wanted)), usage)
-    effect = Effect(
-        "assign",
-        {
-            "dossier_id": d.id,
-            "attachment_id": chosen.attachment_id,
-            "evidence_id": evidence_id,
-            "before": chosen.evidence_id,
-            "number": chosen.number,
-        },
-    )
+    effect = Assign(d.id, chosen.attachment_id, evidence_id, chosen.evidence_id, chosen.number)
     done = say(
         "officer.assigned",
         n=chosen.number,

@@ -13,8 +13,21 @@ from typing import Any
 
 from conversations import engine
 from conversations.context import Context, DossierView
+from conversations.effects import (
+    AnswerRequest,
+    AttachFile,
+    DeclineConsent,
+    DossierDocument,
+    Effect,
+    EraseMe,
+    ExportMyData,
+    OwnerMessage,
+    RecordConsent,
+    SaveProfile,
+    Withdraw,
+)
 from conversations.engine import Input, Outcome, State, View, match_choice
-from conversations.messages import Choice, Effect, Line, Money, Plain, Reply, Result, say
+from conversations.messages import Choice, Line, Money, Plain, Reply, Result, say
 from conversations.owner import journey
 from conversations.owner.journey import JOURNEY
 from conversations.steps import yes_no_choices
@@ -254,21 +267,16 @@ def attach_target(ctx: Context) -> DossierView | None:
 def on_file(state: State, inp: Input, ctx: Context) -> Outcome:
     assert inp.file is not None
     target = attach_target(ctx)
-    info = {
-        "name": inp.file.name,
-        "mime": inp.file.mime,
-        "size_bytes": inp.file.size_bytes,
-        "sha256": inp.file.sha256,
-        "path": inp.file.path,
-    }
-    effects: list[Effect] = [Effect("attach_file", {"file": info, "ref": target.ref if target else None})]
+    f = inp.file
+    ref = target.ref if target else None
+    effects: list[Effect] = [AttachFile(f.name, f.mime, f.size_bytes, f.sha256, f.path, ref)]
     lead = (
         say("file.attached", name=Plain(inp.file.name), ref=target.ref)
         if target
         else say("file.kept", name=Plain(inp.file.name))
     )
     if target is not None and target.status == "needs_info":
-        effects.append(Effect("answer_request", {"ref": target.ref, "note": inp.file.name}))
+        effects.append(AnswerRequest(target.ref, inp.file.name))
         lead = say("answer.sent", ref=target.ref, progress=Result("request_progress"))
     outcome = resume(state, ctx, lead)
     return Outcome(outcome.state, outcome.replies, tuple(effects))
@@ -281,7 +289,7 @@ def on_answer_text(state: State, inp: Input, ctx: Context) -> Outcome | None:
         return None
     if match_choice(tuple(Choice(k, say(f"menu.{k}")) for k in MENU), inp, state.lang) is not None:
         return None
-    effect = Effect("answer_request", {"ref": asked.ref, "note": inp.text.strip()})
+    effect = AnswerRequest(asked.ref, inp.text.strip())
     lead = say("answer.sent", ref=asked.ref, progress=Result("request_progress"))
     return Outcome(state, (menu_reply(lead),), (effect,))
 
@@ -305,7 +313,7 @@ def on_free_text(state: State, inp: Input, ctx: Context) -> Outcome | None:
     target = next((d for d in ctx.dossiers if d.status in OPEN_STATUSES), None)
     if target is None:
         return Outcome(state, (menu_reply(say("message.no_dossier")),))
-    effect = Effect("owner_message", {"ref": target.ref, "text": text[:2000]})
+    effect = OwnerMessage(target.ref, text[:2000])
     lead = say("message.sent", ref=target.ref, status=say(f"status.{target.status}"))
     return Outcome(state, (menu_reply(lead),), (effect,))
 
@@ -340,7 +348,7 @@ def on_command(state: State, name: str, arg: str, ctx: Context) -> Outcome | Non
     if name == "/mydossiers":
         return Outcome(state, (dossiers_reply(ctx, state.lang),))
     if name == "/mydata":
-        return Outcome(state, (reply(say("mydata.sent"), attach="mydata"),), (Effect("export_my_data"),))
+        return Outcome(state, (reply(say("mydata.sent"), attach="mydata"),), (ExportMyData(),))
     if name == "/deleteme":
         return resume(replace(state, pending="deleteme"), ctx)
     if name == "/withdraw":
@@ -357,7 +365,7 @@ def withdraw(state: State, ref: str, ctx: Context) -> Outcome:
     if mine[ref].status not in OPEN_STATUSES:
         return resume(state, ctx, say("withdraw.closed", ref=ref, status=say(f"status.{mine[ref].status}")))
     outcome = resume(state, ctx, say("withdraw.done", ref=ref))
-    return Outcome(outcome.state, outcome.replies, (Effect("withdraw", {"ref": ref}),))
+    return Outcome(outcome.state, outcome.replies, (Withdraw(ref),))
 
 
 def on_pending(state: State, inp: Input, ctx: Context) -> Outcome:
@@ -368,9 +376,7 @@ def on_pending(state: State, inp: Input, ctx: Context) -> Outcome:
         cleared = State(lang=state.lang)
         if picked.payload == "no":
             return Outcome(cleared, (menu_reply(say("deleteme.kept")),))
-        return Outcome(
-            cleared, (reply(say("deleteme.done", kept=Result("erase_summary"))),), (Effect("erase_me"),)
-        )
+        return Outcome(cleared, (reply(say("deleteme.done", kept=Result("erase_summary"))),), (EraseMe(),))
     # edit_pick
     choices = journey.edit_choices(View(state, ctx))
     step = engine.page_move(inp)  # "Trang sau" pressed or typed as shown
@@ -391,10 +397,8 @@ def on_consent(state: State, inp: Input, ctx: Context) -> Outcome:
     if picked.payload == "lang:en":
         return Outcome(replace(state, lang="en"), (consent_reply(),))
     if picked.payload == "decline":
-        return Outcome(
-            State(lang=state.lang), (reply(say("consent.declined")),), (Effect("decline_consent"),)
-        )
-    consent = Effect("record_consent", {"version": CONSENT_VERSION, "lang": state.lang})
+        return Outcome(State(lang=state.lang), (reply(say("consent.declined")),), (DeclineConsent(),))
+    consent = RecordConsent(CONSENT_VERSION, state.lang)
     started = start_journey(state, ctx, say("consent.thanks"))
     return Outcome(started.state, started.replies, (consent, *started.effects))
 
@@ -425,7 +429,7 @@ def after_answer(state: State, ctx: Context) -> tuple[State, tuple[Reply, ...], 
     data = required_only(journey.filing_data(view))
     if not data["items"]:
         return replace(state, answers=answers), (reply(say("review.nothing")),), ()
-    effects = (Effect("save_profile", {"profile": data["profile"]}), *journey.filing_effects(data, ctx))
+    effects: tuple[Effect, ...] = (SaveProfile(data["profile"]), *journey.filing_effects(data, ctx))
     lines: list[Line] = [
         say("filed.done", ref=Result("dossier_ref"), total=Money(sum(i["state_vnd"] for i in data["items"])))
     ]
@@ -486,7 +490,7 @@ def handle(state: State, inp: Input, ctx: Context) -> Outcome:
         if found is None:
             return resume(state, ctx, say("withdraw.unknown", ref=ref))
         shown = dossier_detail(found, ctx, state.lang)
-        return Outcome(state, (shown,), (Effect("dossier_document", {"ref": found.ref}),))
+        return Outcome(state, (shown,), (DossierDocument(found.ref),))
     if command is not None:
         result = on_command(state, command[0], command[1], ctx)
         if result is not None:

@@ -7,8 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from conversations.context import Context
+from conversations.effects import FileDossier
 from conversations.engine import Input, Invalid, Prompt, State, Step, View, match_choice
-from conversations.messages import Choice, Effect, Line, Money, Msg, Plain, say
+from conversations.messages import Choice, Line, Money, Msg, Plain, say
 from conversations.owner import firm
 from conversations.owner.support import checklist as evidence_checklist
 from conversations.owner.support import (
@@ -271,7 +272,7 @@ def size_data(result: SizeResult | None, entity: EntityType) -> dict[str, Any]:
     }
 
 
-def filing_effects(data: Mapping[str, Any], ctx: Context) -> list[Effect]:
+def filing_effects(data: Mapping[str, Any], ctx: Context) -> list[FileDossier]:
     """One dossier per agency: an item goes to the agency handling its programme here (TT06 Art. 3.4)."""
     groups: dict[str | None, list[dict[str, Any]]] = {}
     for item in data["items"]:
@@ -280,7 +281,7 @@ def filing_effects(data: Mapping[str, Any], ctx: Context) -> list[Effect]:
     effects = []
     for agency_id, items in groups.items():
         part = {**data, "items": items, "checklist": evidence_checklist(i["data"]["evidence"] for i in items)}
-        effects.append(Effect("file_dossier", {"data": part, "agency_id": agency_id}))
+        effects.append(FileDossier(part, agency_id))
     return effects
 
 
