@@ -530,3 +530,16 @@ def test_skip_where_an_answer_is_needed_says_so() -> None:
     outcome = handler.handle(state, Input(text="bo qua"), CTX)
     assert outcome.state.cursor == "workers"
     assert outcome.replies[0].lines[0].key == "understand.required"  # type: ignore[union-attr]
+
+
+def test_an_answer_quoted_back_in_an_error_is_short_issue_13_point_2() -> None:
+    """A 4,000-character answer to a money question is not echoed whole (Telegram refused it as too long)."""
+    from conversations.understand import Invalid
+    from conversations.understand.words import QUOTE_LIMIT
+
+    answer = "nhieu lam " * 400
+    try:
+        raise Invalid("money.error.not_a_number", text=answer)
+    except Invalid as bad:
+        shown = bad.msg.params["text"]
+    assert len(shown) <= QUOTE_LIMIT and shown.endswith("…") and "\n" not in shown

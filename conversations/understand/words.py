@@ -22,12 +22,24 @@ MAX_TEXT = 4096
 MAX_COUNT_DIGITS = 9
 
 
+#: What is quoted back of a user's answer in an error message, at most (the rest is "…"): a 4,000-character
+#: answer quoted whole would make the error longer than the platform takes.
+QUOTE_LIMIT = 60
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """A user's text as an error message quotes it: on one line, cut at ``limit`` characters."""
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1].rstrip() + "…"
+
+
 class Invalid(Exception):
-    """The answer does not fit: say what was wrong, with an example."""
+    """The answer does not fit: say what was wrong, with an example. Text parameters (what the user typed)
+    are quoted short."""
 
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
-        self.msg = Msg(key, params)
+        self.msg = Msg(key, {k: quoted(v) if isinstance(v, str) else v for k, v in params.items()})
 
 
 def _phrases(text: str) -> frozenset[str]:
