@@ -1,4 +1,10 @@
-"""The ``smebot`` command: ``classify | estimate | items`` (rules), ``chat`` (terminal), ``db``."""
+"""The ``smebot`` command (``bot.cli:main``): one sub-command per job.
+
+- ``classify | estimate | items``: the rules engine on the command line (``rules``; the firm's options in
+  ``profile``);
+- ``chat`` (the terminal chat), ``run`` (the Telegram bot), ``db upgrade`` (``app``);
+- ``parser``: a usage mistake is one line on stderr and exit 2.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.rules_cli import UsageError, add_rules_commands, fail
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line on stderr and exit 2, never a usage dump."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+from bot.cli.parser import Parser, UsageError, fail
+from bot.cli.rules import add_rules_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     add_rules_commands(sub)
     try:
-        from bot.app_cli import add_app_commands
+        from bot.cli.app import add_app_commands
     except ImportError:  # the chat shell is optional while the rules CLI stands alone
         pass
     else:
@@ -44,7 +44,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""``smebot chat`` (the terminal chat, the main job) and ``smebot db upgrade``."""
+"""``smebot chat`` (the terminal chat, the main job), ``smebot run`` (the Telegram bot), ``smebot db``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from bot import logs
 from bot.app import open_app
 from bot.channels.console import chat
 from bot.channels.telegram import DEFAULT_API, TelegramChannel, WebhookConfig, make_bot
+from bot.cli.parser import UsageError
 from bot.config import load_settings
-from bot.rules_cli import UsageError
 from locales import t
 
 
