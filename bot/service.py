@@ -341,7 +341,7 @@ class Service:
                 octx = officer_context(s, self.staff, self.catalogue, self.today(), key, role, agency)
                 state, outcome = workbench.route(state, inp, octx)
         if outcome is None:
-            ctx = self.context(s, user, enterprise, n_dossiers)
+            ctx = self.context(s, user, enterprise, n_dossiers, state.answers.get("tax_code"))
             outcome = owner_handle(state, inp, ctx)
         results = self.apply(s, user, key, (*refused, *outcome.effects), outcome.state.lang)
         if not results.forget:
@@ -388,11 +388,20 @@ class Service:
             log.exception("error while apologising to %s:%s", channel, external_id)
             return Outcome([Rendered(t("error_apology", "vi"))])
 
-    def context(self, s: Session, user: User, enterprise: Enterprise | None, n_dossiers: int) -> Context:
+    def context(
+        self,
+        s: Session,
+        user: User,
+        enterprise: Enterprise | None,
+        n_dossiers: int,
+        answered_code: Any = None,
+    ) -> Context:
+        """What the core needs to know before a step. The firm's year of support is counted by its tax code
+        (the one being declared, else the saved one) across accounts and channels (TT06 Art. 3.5)."""
         today = self.today()
         dossiers = repo.dossiers_of(s, user.id) if n_dossiers else []
         open_ids = {i.item_id for d in dossiers if d.status in repo.OPEN_STATUSES for i in d.items}
-        tax_code = enterprise.tax_code if enterprise else None
+        tax_code = str(answered_code) if answered_code else enterprise.tax_code if enterprise else None
         received = repo.received_this_year(s, user.id, tax_code, today.year) if n_dossiers or tax_code else []
         used = used_this_year(received, today.year, self.catalogue)
         return Context(

@@ -107,3 +107,35 @@ async def test_other_agencies_count_against_the_yearly_cap_tt06_art3_5(
     html = next(d for d in owner.documents() if getattr(d, "filename", "").endswith(".html"))
     text = html.content.decode("utf-8")  # type: ignore[attr-defined]
     assert "khai đã nhận từ cơ quan, chương trình khác" in text and "80.000.000" in text
+
+
+async def test_an_approval_from_another_account_of_the_firm_counts_tt06_art3_5(
+    clock_and_service: tuple[Clock, Any], db_url: str
+) -> None:
+    """Caps are per firm per year: what the firm got through one account (Telegram) counts when it asks
+    again from another (the terminal), matched by its tax code."""
+    from sqlalchemy import update
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.store.models import Dossier, DossierItem
+
+    _, service = clock_and_service
+    first = Owner(service, "tg-owner", channel="telegram")
+    await start(first, "Dịch vụ Hai Kênh", DA_NANG)
+    await first.script("dich vu", "6", "1", "3 ty", "1 ty", "12", "khong", "khong", "khong", "1", "1")
+    await first.send(payload="III.A")
+    await first.send("xong")
+    await first.script("40 trieu", "co", "TVV-7", "chua", "nop ho so")
+    engine = create_async_engine(db_url)
+    async with engine.begin() as conn:  # the agency approved 40 triệu (the officer side is tested elsewhere)
+        await conn.execute(update(Dossier).values(status="approved"))
+        await conn.execute(update(DossierItem).values(approved_vnd=40_000_000))
+    await engine.dispose()
+    second = Owner(service, "console-owner")
+    await start(second, "Dịch vụ Hai Kênh", DA_NANG)
+    await second.script("dich vu", "6", "1", "3 ty", "1 ty", "12", "khong", "khong", "khong", "1", "1")
+    await second.send(payload="III.A")
+    await second.send("xong")
+    review = await second.script("40 trieu", "co", "TVV-7", "chua")
+    # micro: 50 triệu a year for consulting (ND80 Art. 13.2.a); 40 already approved for this tax code
+    assert "ngân sách nhà nước hỗ trợ 10 triệu đồng" in review
