@@ -32,9 +32,9 @@ from typing import Any
 
 import pytest
 
-from bot.channels.sender import split_text
 from bot.channels.telegram import TEXT_LIMIT, message_text
 from bot.effects import render_notification
+from bot.pipeline.delivery import split_text
 from locales import t
 from rules.text import fold
 from tests.fakes.telegram_api import CHAOS_KINDS, FakeTelegram, FakeUser

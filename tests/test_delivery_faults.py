@@ -20,11 +20,11 @@ from telegram import Bot
 
 from bot.attachments import AttachmentStore
 from bot.channels.aiohttp_request import AiohttpRequest
-from bot.channels.sender import split_text, valid_text
 from bot.channels.telegram import TelegramChannel, api_urls, make_bot
+from bot.pipeline.delivery import split_text, valid_text
 from bot.service import Service
 from bot.staff import Staff
-from bot.store import repo
+from bot.store import outbox, repo
 from bot.store.db import Database, open_db
 from bot.store.models import Outbox
 from locales import t
@@ -97,7 +97,7 @@ async def queue(bed: Bed, external_id: str, payload: dict[str, Any]) -> int:
     def work(s: Any) -> int:
         user = repo.get_or_create_user(s, "telegram", external_id)
         s.flush()
-        outbox_id = repo.enqueue(s, user, {"kind": "reply", "buttons": [], "documents": [], **payload})
+        outbox_id = outbox.enqueue(s, user, {"kind": "reply", "buttons": [], "documents": [], **payload})
         assert outbox_id is not None
         return outbox_id
 
@@ -295,11 +295,11 @@ async def test_an_erased_message_stays_erased_whatever_its_send_became(bed: Bed)
     def queue_erase_then_outcomes(s: Any) -> int:  # one transaction: the sender never sees the row
         user = repo.get_or_create_user(s, "telegram", "3800")
         s.flush()
-        outbox_id = repo.enqueue(s, user, {"kind": "reply", "text": "Nội dung riêng", "buttons": []})
+        outbox_id = outbox.enqueue(s, user, {"kind": "reply", "text": "Nội dung riêng", "buttons": []})
         assert outbox_id is not None
-        s.execute(update(Outbox).where(Outbox.id == outbox_id).values(payload={}, status=repo.ERASED))
-        repo.mark_parts(s, outbox_id, {"text:0": 11})
-        repo.mark_failed(s, outbox_id, None, "400 Bad Request")
+        s.execute(update(Outbox).where(Outbox.id == outbox_id).values(payload={}, status=outbox.ERASED))
+        outbox.mark_parts(s, outbox_id, {"text:0": 11})
+        outbox.mark_failed(s, outbox_id, None, "400 Bad Request")
         return outbox_id
 
     outbox_id = await bed.db.run(queue_erase_then_outcomes)

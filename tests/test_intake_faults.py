@@ -24,7 +24,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, inspect_update, next_offset, supervise
+from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, inspect_update, next_offset
+from bot.pipeline.supervise import supervise
 from tests.fakes.telegram_api import ERR_CONFLICT_POLLING, FakeTelegram
 from tests.test_delivery_faults import TOKEN, WELCOME, Bed, start
 

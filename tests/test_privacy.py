@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot import logs
 from bot.service import Service, delivered
-from bot.store import repo
+from bot.store import inbox, repo
 from bot.store.db import Database, open_db
 from bot.store.models import ConversationState, Enterprise, Event, Outbox, ProcessedUpdate, User
 from conversations.engine import FileInfo, Input
@@ -72,7 +72,7 @@ class Chat:
             update_id = self.next_id
             payload = {"update_id": update_id, "message": {"from": {"id": self.external_id}, "text": text}}
             key = repo.user_key("telegram", self.external_id)
-            await self.db.run(lambda s: repo.record_update(s, "telegram", str(update_id), key, payload))
+            await self.db.run(lambda s: inbox.record_update(s, "telegram", str(update_id), key, payload))
         outcome = await self.service.handle(
             "telegram", self.external_id, Input(text=text, file=file), update=("telegram", str(update_id))
         )

@@ -26,7 +26,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bot.store import repo
+from bot.store import inbox, outbox, repo
 from bot.store.db import alembic_config, open_database, open_db, session_factory
 from bot.store.models import Base, ConversationState, DossierItem, Event, Outbox, ProcessedUpdate, User
 
@@ -202,7 +202,7 @@ async def test_the_write_ahead_log_is_checkpointed_off_the_loop(tmp_path: Path) 
         pragma = "PRAGMA wal_autocheckpoint"
         assert await db.run(lambda s: s.connection().exec_driver_sql(pragma).scalar()) == 0
         for n in range(300):  # well over SQLite's own 1000-page threshold, were it on
-            await db.run(lambda s, n=n: repo.record_update(s, "telegram", str(n), "k", {"x": "y" * 2000}))
+            await db.run(lambda s, n=n: inbox.record_update(s, "telegram", str(n), "k", {"x": "y" * 2000}))
         # the rows are in the log; the database file grows only when a checkpoint copies them there
         deadline = time.monotonic() + 10
         while path.stat().st_size < 500_000 and time.monotonic() < deadline:
@@ -429,27 +429,30 @@ async def test_enterprise_upsert_keeps_one_profile(sessions: Sessions) -> None:
 async def test_record_update_stores_an_update_once(sessions: Sessions) -> None:
     key = repo.user_key("telegram", "42")
     async with sessions() as s, s.begin():
-        assert await s.run_sync(repo.record_update, "telegram", "1001", key, {"text": "xin chào"}) is True
+        assert await s.run_sync(inbox.record_update, "telegram", "1001", key, {"text": "xin chào"}) is True
     async with sessions() as s, s.begin():  # the platform delivers it again
-        assert await s.run_sync(repo.record_update, "telegram", "1001", key, {"text": "again"}) is False
-        assert await s.run_sync(repo.record_update, "zalo", "1001", key, {"text": "other source"}) is True
+        assert await s.run_sync(inbox.record_update, "telegram", "1001", key, {"text": "again"}) is False
+        assert await s.run_sync(inbox.record_update, "zalo", "1001", key, {"text": "other source"}) is True
 
     async def redeliver() -> bool:
         async with sessions() as s, s.begin():
-            return await s.run_sync(repo.record_update, "telegram", "1002", key, {"text": "twice at once"})
+            return await s.run_sync(inbox.record_update, "telegram", "1002", key, {"text": "twice at once"})
 
     assert sorted(await asyncio.gather(*(redeliver() for _ in range(5)))) == [False] * 4 + [True]
     async with sessions() as s, s.begin():
-        pending = await s.run_sync(repo.unprocessed_updates, limit=10)
+        pending = await s.run_sync(inbox.unprocessed_updates, limit=10)
         assert [(u.source, u.update_id) for u in pending] == [
             ("telegram", "1001"),
             ("zalo", "1001"),
             ("telegram", "1002"),
         ]
         assert pending[0].payload == {"text": "xin chào"} and pending[0].user_key == "telegram:42"
-        await s.run_sync(repo.mark_processed, "telegram", "1001")
+        await s.run_sync(inbox.mark_processed, "telegram", "1001")
     async with sessions() as s:
-        assert [u.update_id for u in await s.run_sync(repo.unprocessed_updates, limit=10)] == ["1001", "1002"]
+        assert [u.update_id for u in await s.run_sync(inbox.unprocessed_updates, limit=10)] == [
+            "1001",
+            "1002",
+        ]
         assert await count(s, ProcessedUpdate) == 3
 
 
@@ -457,27 +460,26 @@ async def test_enqueue_dedup_and_outbox_lifecycle(sessions: Sessions) -> None:
     user = await new_user(sessions)
     message = {"key": "dossier.approved", "params": {"ref": "HS-2026-000001"}}
     async with sessions() as s, s.begin():
-        first = await s.run_sync(repo.enqueue, user, message, dedup_key="approved:HS-2026-000001")
+        first = await s.run_sync(outbox.enqueue, user, message, dedup_key="approved:HS-2026-000001")
         assert isinstance(first, int)
     async with sessions() as s, s.begin():  # the effect runs again after a crash
-        assert await s.run_sync(repo.enqueue, user, message, dedup_key="approved:HS-2026-000001") is None
-        again = [await s.run_sync(repo.enqueue, user, {"key": "broadcast"}) for _ in range(2)]
+        assert await s.run_sync(outbox.enqueue, user, message, dedup_key="approved:HS-2026-000001") is None
+        again = [await s.run_sync(outbox.enqueue, user, {"key": "broadcast"}) for _ in range(2)]
         assert again[0] is not None and again[1] is not None and first < again[0] < again[1]
     now = datetime.now(UTC)
     async with sessions() as s, s.begin():
-        due = await s.run_sync(repo.pending_outbox, limit=10)
+        due = await s.run_sync(outbox.due_messages, "telegram", 10)
         assert [o.payload["key"] for o in due] == ["dossier.approved", "broadcast", "broadcast"]
-        assert {(o.channel, o.external_id, o.status, o.attempts) for o in due} == {
-            ("telegram", "42", "pending", 0)
-        }
-        sent, retried, given_up = (o.id for o in due)
-        await s.run_sync(repo.mark_sent, sent)
-        await s.run_sync(repo.mark_failed, retried, retry_at=now + timedelta(hours=1))
-        await s.run_sync(repo.mark_failed, given_up, retry_at=None)
+        assert {(o.external_id, o.lang, o.attempts, tuple(o.parts)) for o in due} == {("42", "vi", 0, ())}
+        assert await s.run_sync(outbox.due_messages, "zalo", 10) == []  # one channel's only
+        sent, retried, given_up = (o.outbox_id for o in due)
+        await s.run_sync(outbox.mark_sent, sent)
+        await s.run_sync(outbox.mark_failed, retried, retry_at=now + timedelta(hours=1))
+        await s.run_sync(outbox.mark_failed, given_up, retry_at=None)
     async with sessions() as s, s.begin():
-        assert await s.run_sync(repo.pending_outbox, limit=10) == []
-        later = await s.run_sync(repo.pending_outbox, limit=10, now=now + timedelta(hours=2))
-        assert [o.id for o in later] == [retried] and later[0].attempts == 1
+        assert await s.run_sync(outbox.due_messages, "telegram", 10) == []
+        later = await s.run_sync(outbox.due_messages, "telegram", 10, now + timedelta(hours=2))
+        assert [o.outbox_id for o in later] == [retried] and later[0].attempts == 1
         rows = {o.id: o for o in await s.scalars(select(Outbox))}
         sent_row = rows[sent]
         assert sent_row.status == "sent" and sent_row.attempts == 1
@@ -489,11 +491,11 @@ async def test_enqueue_dedup_and_outbox_lifecycle(sessions: Sessions) -> None:
 async def test_naive_datetimes_are_refused(sessions: Sessions) -> None:
     user = await new_user(sessions)
     async with sessions() as s, s.begin():
-        await s.run_sync(repo.enqueue, user, {"key": "x"})
+        await s.run_sync(outbox.enqueue, user, {"key": "x"})
         outbox_id = await s.scalar(select(Outbox.id))
         assert outbox_id is not None
         with pytest.raises(StatementError, match="naive datetime"):
-            await s.run_sync(repo.mark_failed, outbox_id, retry_at=datetime(2026, 1, 1, 8, 0))
+            await s.run_sync(outbox.mark_failed, outbox_id, retry_at=datetime(2026, 1, 1, 8, 0))
 
 
 # a person's data
@@ -552,12 +554,14 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
             repo.add_event, "officer:5", "reject", closed.id, None, {"status": "rejected"}, "thiếu hóa đơn"
         )
         await s.run_sync(repo.add_event, "officer:5", "review", theirs.id)
-        await s.run_sync(repo.enqueue, user, {"key": "dossier.rejected"}, dedup_key=f"rejected:{closed.ref}")
-        await s.run_sync(repo.enqueue, user, {"key": "broadcast"}, dedup_key=None)
-        await s.run_sync(repo.enqueue, other, {"key": "broadcast"}, dedup_key=None)
-        await s.run_sync(repo.record_update, "telegram", "1", key, {"text": "tên tôi là Lan"})
-        await s.run_sync(repo.mark_processed, "telegram", "1")  # handled: the erasure keeps its id only
-        await s.run_sync(repo.record_update, "telegram", "2", "telegram:99", {"text": "hi"})
+        await s.run_sync(
+            outbox.enqueue, user, {"key": "dossier.rejected"}, dedup_key=f"rejected:{closed.ref}"
+        )
+        await s.run_sync(outbox.enqueue, user, {"key": "broadcast"}, dedup_key=None)
+        await s.run_sync(outbox.enqueue, other, {"key": "broadcast"}, dedup_key=None)
+        await s.run_sync(inbox.record_update, "telegram", "1", key, {"text": "tên tôi là Lan"})
+        await s.run_sync(inbox.mark_processed, "telegram", "1")  # handled: the erasure keeps its id only
+        await s.run_sync(inbox.record_update, "telegram", "2", "telegram:99", {"text": "hi"})
 
     async with sessions() as s:
         assert [a.filename for a in await s.run_sync(repo.unlinked_attachments, user.id)] == ["loose.pdf"]
@@ -603,7 +607,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
         assert await count(s, Outbox, Outbox.user_id == user.id, Outbox.status != "erased") == 0
         assert await count(s, Outbox, Outbox.user_id == other.id) == 1
         assert await count(s, DossierItem) == 2  # the kept dossier's and the other owner's
-        assert [u.user_key for u in await s.run_sync(repo.unprocessed_updates, limit=10)] == ["telegram:99"]
+        assert [u.user_key for u in await s.run_sync(inbox.unprocessed_updates, limit=10)] == ["telegram:99"]
         assert await s.run_sync(repo.dossier_by_ref, theirs.ref) is not None
         after = await s.run_sync(repo.export_user_data, user.id)
         assert [d["ref"] for d in after["dossiers"]] == [open_one.ref] and after["enterprise"] is None

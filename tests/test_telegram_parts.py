@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.sender import TokenBucket, backoff
 from bot.channels.telegram import CALLBACK_LIMIT, api_urls, keyboard, message_text, sender_of
+from bot.pipeline.delivery import TokenBucket, backoff
 from rules.catalogue import default_catalogue
 
 

@@ -217,7 +217,7 @@ class Outbox(Base):
     # status "failed", why it was given up
     error: Mapped[str | None] = mapped_column(Text)
     # the parts of a reply already dealt with ("text:0", "doc:0:1"): a message id, true, or "failed";
-    # a retry sends only the others (see bot/channels/sender.py)
+    # a retry sends only the others (see bot/pipeline/sender.py)
     parts: Mapped[dict[str, Any] | None]
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Executable, Select, bindparam, delete, func, inspect, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Executable, Select, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -32,82 +31,13 @@ from bot.store.models import (
     User,
     utcnow,
 )
+from bot.store.outbox import ERASED
+from bot.store.sql import dialect, insert_for, rowcount
 from rules.dossier import RETAINED_ON_ERASURE
 from rules.usage import Received
 
 Json = dict[str, Any]
 ITEM_MONEY_KEYS = ("cost_vnd", "state_vnd", "enterprise_vnd")
-ERASED = "erased"  # the status of an outbox message whose content was erased (see erase_user)
-
-
-def _dialect(s: Session) -> str:
-    return s.get_bind().dialect.name
-
-
-def _insert(s: Session) -> Any:
-    """The dialect's insert(), which has on_conflict_do_nothing / on_conflict_do_update."""
-    name = _dialect(s)
-    if name == "postgresql":
-        return postgresql.insert
-    if name == "sqlite":
-        return sqlite.insert
-    raise ValueError(f"smebot's store supports SQLite and PostgreSQL, not {name}")
-
-
-def _rowcount(s: Session, statement: Executable) -> int:
-    result = cast(CursorResult[Any], s.execute(statement))
-    return result.rowcount
-
-
-# Statements on the hot path of every message, built once (SQLAlchemy then reuses their compiled form):
-# the inbox, the outbox. Plain Core on the session's connection, so no ORM bookkeeping per call.
-_INBOX = ProcessedUpdate.__table__
-_OUTBOX = Outbox.__table__
-_INBOX_KEY = (_INBOX.c.source == bindparam("b_source"), _INBOX.c.update_id == bindparam("b_update_id"))
-
-
-def _per_dialect(build: Any) -> dict[str, Any]:
-    return {"sqlite": build(sqlite.insert), "postgresql": build(postgresql.insert)}
-
-
-_RECORD_UPDATE = _per_dialect(
-    lambda insert: (
-        insert(_INBOX)
-        .values(
-            source=bindparam("b_source"),
-            update_id=bindparam("b_update_id"),
-            user_key=bindparam("b_key"),
-            payload=bindparam("b_payload", type_=_INBOX.c.payload.type),
-            received_at=bindparam("b_now"),
-            processed_at=bindparam("b_done", type_=_INBOX.c.processed_at.type),
-            error=bindparam("b_error"),
-        )
-        .on_conflict_do_nothing(index_elements=[_INBOX.c.source, _INBOX.c.update_id])
-        .returning(_INBOX.c.update_id)
-    )
-)
-_ENQUEUE = _per_dialect(
-    lambda insert: (
-        insert(_OUTBOX)
-        .values(
-            user_id=bindparam("b_user_id"),
-            channel=bindparam("b_channel"),
-            external_id=bindparam("b_external_id"),
-            payload=bindparam("b_payload", type_=_OUTBOX.c.payload.type),
-            dedup_key=bindparam("b_dedup_key"),
-            status="pending",
-            attempts=0,
-            created_at=bindparam("b_now"),
-        )
-        .on_conflict_do_nothing(index_elements=[_OUTBOX.c.dedup_key])
-        .returning(_OUTBOX.c.id)
-    )
-)
-_MARK_PROCESSED = update(_INBOX).where(*_INBOX_KEY).values(processed_at=bindparam("b_now"))
-_SET_ASIDE = _MARK_PROCESSED.values(error=bindparam("b_error"))
-_CLAIM_UPDATE = _MARK_PROCESSED.where(_INBOX.c.processed_at.is_(None))
-_UPDATE_EXISTS = select(_INBOX.c.processed_at).where(*_INBOX_KEY)
-_IS_PROCESSED = _UPDATE_EXISTS.where(_INBOX.c.processed_at.is_not(None))
 
 
 # users
@@ -141,7 +71,7 @@ def get_or_create_user(s: Session, channel: str, external_id: str) -> User:
 
 def lock_user(s: Session, user_id: int) -> None:
     """Serialise this transaction with every other one that locks the same user, until commit."""
-    if _dialect(s) == "postgresql":
+    if dialect(s) == "postgresql":
         s.execute(select(User.id).where(User.id == user_id).with_for_update())
     # SQLite: every transaction starts with BEGIN IMMEDIATE (see db.py), which already holds the
     # database's single write lock until commit, so there is nothing more to take.
@@ -196,7 +126,7 @@ def save_state(s: Session, user_id: int, state: Json, exists: bool | None = None
     if exists:
         s.connection().execute(_UPDATE_STATE, {"uid": user_id, "new_state": state, "now": utcnow()})
         return
-    insert = _insert(s)(ConversationState).values(
+    insert = insert_for(s)(ConversationState).values(
         user_id=user_id, state=state, version=1, updated_at=utcnow()
     )
     s.execute(
@@ -220,7 +150,7 @@ def format_ref(year: int, number: int) -> str:
 
 def next_dossier_ref(s: Session, year: int) -> str:
     """The next reference of `year`: one atomic upsert of the year's counter, locked until commit."""
-    insert = _insert(s)(DossierCounter).values(year=year, last=1)
+    insert = insert_for(s)(DossierCounter).values(year=year, last=1)
     stmt = insert.on_conflict_do_update(
         index_elements=[DossierCounter.year], set_={"last": DossierCounter.last + 1}
     ).returning(DossierCounter.last)
@@ -393,157 +323,6 @@ def add_event(
     return event
 
 
-# outbox
-
-
-def enqueue(s: Session, user: User, payload: Json, dedup_key: str | None = None) -> int | None:
-    """Queue a message for `user`; with a dedup_key already queued, do nothing. Its id if queued now."""
-    values = {
-        "b_user_id": user.id,
-        "b_channel": user.channel,
-        "b_external_id": user.external_id,
-        "b_payload": payload,
-        "b_dedup_key": dedup_key,
-        "b_now": utcnow(),
-    }
-    return s.connection().execute(_ENQUEUE[_dialect(s)], values).scalar()
-
-
-def pending_outbox(s: Session, limit: int = 100, now: datetime | None = None) -> list[Outbox]:
-    """Messages due now, oldest first; on PostgreSQL rows another sender holds are skipped."""
-    stmt = select(Outbox).where(*due(now)).order_by(Outbox.id).limit(limit).with_for_update(skip_locked=True)
-    return list(s.scalars(stmt))
-
-
-def due(now: datetime | None = None) -> tuple[Any, ...]:
-    """The outbox rows that may be sent now: pending, and not waiting for a retry time."""
-    return (
-        Outbox.status == "pending",
-        or_(Outbox.not_before.is_(None), Outbox.not_before <= (now or utcnow())),
-    )
-
-
-def mark_sent(s: Session, outbox_id: int, payload: Json | None = None) -> None:
-    """Delivered; ``payload`` replaces the stored one (e.g. with the platform's message id added)."""
-    values: dict[str, Any] = {"status": "sent", "sent_at": utcnow(), "attempts": Outbox.attempts + 1}
-    if payload is not None:
-        values["payload"] = payload
-    s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
-
-
-_MARK_SENT = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("oid"), _OUTBOX.c.status != ERASED)  # an erasure is not undone
-    .values(status="sent", sent_at=bindparam("now"), attempts=_OUTBOX.c.attempts + 1)
-)
-_MARK_SENT_WITH = _MARK_SENT.values(payload=bindparam("new_payload", type_=_OUTBOX.c.payload.type))
-
-
-def mark_sent_many(s: Session, sent: list[tuple[int, Json | None]]) -> None:
-    """Delivered, in one statement per shape; a payload replaces the stored one (with the message id)."""
-    now = utcnow()
-    plain = [{"oid": oid, "now": now} for oid, payload in sent if payload is None]
-    rich = [{"oid": oid, "now": now, "new_payload": payload} for oid, payload in sent if payload is not None]
-    connection = s.connection()
-    if plain:
-        connection.execute(_MARK_SENT, plain)
-    if rich:
-        connection.execute(_MARK_SENT_WITH, rich)
-
-
-def mark_failed(
-    s: Session,
-    outbox_id: int,
-    retry_at: datetime | None,
-    error: str | None = None,
-    parts: Json | None = None,
-) -> None:
-    """One more failed attempt: try again at `retry_at`, or give up (status 'failed') if it is None.
-
-    ``error`` says why (the platform's answer, never the message's text); ``parts`` is the progress of a
-    reply in parts (see :func:`mark_parts`), kept with the row so a retry sends only what is left.
-    """
-    status = "failed" if retry_at is None else "pending"
-    values: dict[str, Any] = {"status": status, "not_before": retry_at, "attempts": Outbox.attempts + 1}
-    if error is not None:
-        values["error"] = error[:500]
-    if parts is not None:
-        values["parts"] = parts
-    s.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status != ERASED).values(**values))
-
-
-def mark_parts(s: Session, outbox_id: int, parts: Json) -> None:
-    """The parts of a reply delivered so far (e.g. the text, before its documents): written as each one
-    goes, so a retry or a restart never sends them again."""
-    s.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status != ERASED).values(parts=parts))
-
-
-# inbox
-
-
-def record_update(
-    s: Session,
-    source: str,
-    update_id: str,
-    user_key: str | None,
-    payload: Json,
-    error: str | None = None,
-) -> bool:
-    """Store an incoming update once. True if it is new, False if it was stored before.
-
-    With ``error`` it is set aside: stored as done, with the reason, and never handled (an update the bot
-    cannot handle must not be tried again at every start, nor hold back the ones after it).
-    """
-    now = utcnow()
-    values = {
-        "b_source": source,
-        "b_update_id": str(update_id),
-        "b_key": user_key,
-        "b_payload": payload,
-        "b_now": now,
-        "b_done": now if error is not None else None,
-        "b_error": error[:500] if error is not None else None,
-    }
-    stored = s.connection().execute(_RECORD_UPDATE[_dialect(s)], values)
-    return stored.first() is not None
-
-
-def unprocessed_updates(s: Session, limit: int = 100) -> list[ProcessedUpdate]:
-    stmt = (
-        select(ProcessedUpdate)
-        .where(ProcessedUpdate.processed_at.is_(None))
-        .order_by(ProcessedUpdate.received_at, ProcessedUpdate.source, ProcessedUpdate.update_id)
-        .limit(limit)
-    )
-    return list(s.scalars(stmt))
-
-
-def mark_processed(s: Session, source: str, update_id: str, error: str | None = None) -> None:
-    """Done with an update; with ``error``, set aside for that reason (it could not be handled)."""
-    values = {"b_source": source, "b_update_id": str(update_id), "b_now": utcnow()}
-    if error is None:
-        s.connection().execute(_MARK_PROCESSED, values)
-    else:
-        s.connection().execute(_SET_ASIDE, {**values, "b_error": error[:500]})
-
-
-def claim_update(s: Session, source: str, update_id: str) -> bool:
-    """Take an update for this transaction: True if it is to be handled now, False if it was before.
-
-    It is marked handled at once; if the transaction fails, so does the mark. An update that was never
-    stored (a caller without an inbox) is recorded as handled.
-    """
-    values = {"b_source": source, "b_update_id": str(update_id), "b_now": utcnow()}
-    connection = s.connection()
-    if cast(CursorResult[Any], connection.execute(_CLAIM_UPDATE, values)).rowcount:
-        return True
-    if connection.execute(_UPDATE_EXISTS, values).first() is not None:
-        return False
-    record_update(s, source, update_id, None, {})
-    connection.execute(_MARK_PROCESSED, values)
-    return True
-
-
 # a person's data: export and erasure
 
 
@@ -675,7 +454,7 @@ def erase_user(s: Session, user_id: int, keep_statuses: Iterable[str] = OPEN_STA
     }
     # "evaluate" also removes the deleted rows from this session's identity map
     deleted = {
-        table: _rowcount(s, statement.execution_options(synchronize_session="evaluate"))
+        table: rowcount(s, statement.execution_options(synchronize_session="evaluate"))
         for table, statement in statements.items()
     }
     # a file sent by two people (the store keeps one copy per content) stays for the other one
@@ -714,7 +493,7 @@ def add_officer(s: Session, user_key_: str, agency_id: str, added_by: str) -> Of
 
 
 def remove_officer(s: Session, user_key_: str) -> bool:
-    return _rowcount(s, delete(Officer).where(Officer.user_key == user_key_)) > 0
+    return rowcount(s, delete(Officer).where(Officer.user_key == user_key_)) > 0
 
 
 def agency_dossiers(s: Session, agency_id: str | None) -> list[Dossier]:
@@ -737,7 +516,7 @@ def move_dossier(s: Session, dossier_id: int, expected_version: int, status: str
         .values(status=status, version=Dossier.version + 1, data=data, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    moved = _rowcount(s, stmt) == 1
+    moved = rowcount(s, stmt) == 1
     if moved:
         dossier = s.get(Dossier, dossier_id)
         if dossier is not None:
@@ -771,13 +550,3 @@ def interests_of(s: Session, key: str) -> tuple[int | None, set[str]]:
     for data in s.scalars(select(Dossier.data).where(Dossier.user_id == user.id)):
         codes.add(str((data or {}).get("profile", {}).get("tax_code") or ""))
     return user.id, {code for code in codes if code}
-
-
-def pending_for_user(s: Session, user_id: int) -> list[Outbox]:
-    stmt = select(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending").order_by(Outbox.id)
-    return list(s.scalars(stmt))
-
-
-def is_processed(s: Session, source: str, update_id: str) -> bool:
-    values = {"b_source": source, "b_update_id": str(update_id)}
-    return s.connection().execute(_IS_PROCESSED, values).first() is not None

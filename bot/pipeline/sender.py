@@ -1,6 +1,7 @@
-"""The outbox sender: delivers queued messages through a channel's transport, within the platform's limits.
+"""The outbox sender, the same for every channel: delivers queued messages through a channel's
+transport, within the platform's limits.
 
-Replies reach it in memory, handed over by the channel right after the transaction that queued them
+Replies reach it in memory, handed over by the dispatcher right after the transaction that queued them
 (:meth:`OutboxSender.push`); the outbox table is read only at start, every ``scan_every`` seconds and when
 asked (:meth:`OutboxSender.request_scan`: notifications queued for other users, messages a crash left
 behind). At most ``per_second`` messages overall (a token bucket) and one per ``chat_interval`` seconds to
@@ -24,151 +25,32 @@ once: a crash between a send and its bookkeeping sends that part again on restar
 platform carried out but whose answer never arrived (a time-out, a dropped connection).
 """
 
-from __future__ import annotations
-
 import asyncio
 import bisect
 import contextlib
 import datetime as dt
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from bot.effects import render_notification
-from bot.store import repo
+from bot.pipeline.delivery import (
+    MAX_ATTEMPTS,
+    Blocked,
+    Flood,
+    Message,
+    Refused,
+    TokenBucket,
+    Transient,
+    Transport,
+    backoff,
+)
+from bot.store import outbox
 from bot.store.db import Database
-from bot.store.models import Outbox, User
 from locales import t
 
 log = logging.getLogger("smebot.sender")
-
-MAX_ATTEMPTS = 8  # failed attempts (429, 5xx, network) before a message is given up: about a minute
-
-
-class Blocked(Exception):
-    """The user blocked the bot (Telegram 403): stop sending to them."""
-
-
-class Flood(Exception):
-    """Too many messages (Telegram 429): wait ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
-
-
-class Transient(Exception):
-    """A network error, a time-out or a 5xx: try again later."""
-
-
-class Refused(Exception):
-    """The platform refused this message for good (a 400, a 403 other than "blocked", a 404): sending it
-    again would get the same answer. ``reason`` is the platform's, never the message's text; ``part`` the
-    part of the reply refused (the others are still sent); ``reply_possible`` whether a message can still
-    reach the user (not when the chat is gone)."""
-
-    def __init__(self, reason: str, *, part: str | None = None, reply_possible: bool = True) -> None:
-        super().__init__(reason)
-        self.reason, self.part, self.reply_possible = reason, part, reply_possible
-
-
-@dataclass(frozen=True)
-class Message:
-    outbox_id: int
-    user_id: int
-    chat: str
-    lang: str
-    payload: Mapping[str, Any]
-    attempts: int
-    # the parts already dealt with: part -> the platform's message id, True, or "failed: <reason>"
-    done: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        if self.payload.get("kind") == "reply":
-            return str(self.payload.get("text", ""))
-        return render_notification(self.payload, self.lang)  # a notification, in the owner's language now
-
-
-# called by a transport after each part it delivered: (part, the platform's message id, whether it was the
-# last part of the message)
-Progress = Callable[[str, int | None, bool], Awaitable[None]]
-
-
-class Transport(Protocol):
-    async def send(self, message: Message, progress: Progress) -> int | None:
-        """Deliver the parts of one message not in ``message.done``, in order, calling ``progress`` after
-        each; the platform's id of the message that carries the buttons, when it has one. Raises
-        :class:`Flood`, :class:`Transient`, :class:`Blocked` or :class:`Refused` (with the part)."""
-        ...
-
-
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def valid_text(text: str) -> str:
-    """Text every platform takes: lone surrogates (invalid in UTF-8 and UTF-16) become U+FFFD."""
-    return _SURROGATES.sub("\ufffd", text)
-
-
-def _units(char: str) -> int:
-    """UTF-16 code units: how Telegram counts a message's length (an emoji outside the BMP counts 2)."""
-    return 2 if ord(char) > 0xFFFF else 1
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """``text`` (made valid) in pieces of at most ``limit`` UTF-16 units, for a platform that refuses
-    longer messages (Telegram 4,096, Zalo 2,000). Cut at the last line break that fits, else at the last
-    space, else anywhere but inside a character; nothing is lost but the whitespace at the cuts."""
-    text = valid_text(text)
-    pieces: list[str] = []
-    while text:
-        fits, used = 0, 0
-        for char in text:
-            used += _units(char)
-            if used > limit:
-                break
-            fits += 1
-        if fits == len(text):
-            cut = fits
-        else:
-            cut = text.rfind("\n", 0, fits + 1)
-            if cut <= 0:
-                cut = text.rfind(" ", 0, fits + 1)
-            if cut <= 0:
-                cut = max(fits, 1)
-        piece, text = text[:cut].rstrip(), text[cut:].lstrip()
-        if piece:
-            pieces.append(piece)
-    return pieces
-
-
-class TokenBucket:
-    def __init__(
-        self, rate: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate, self.capacity, self.clock = rate, burst or rate, clock
-        self.tokens, self.stamp = self.capacity, clock()
-
-    def delay(self) -> float:
-        """Seconds to wait before a token is free (0 when one is)."""
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self.tokens -= 1
-
-
-def backoff(attempts: int, base: float = 0.5, cap: float = 60.0) -> float:
-    return float(min(cap, base * 2 ** max(0, attempts)))
 
 
 class OutboxSender:
@@ -226,19 +108,6 @@ class OutboxSender:
         self._scan_wanted = True
         self.wake.set()
 
-    def _due(self, s: Session, limit: int) -> list[Message]:
-        stmt = (
-            select(Outbox, User.lang)
-            .join(User, User.id == Outbox.user_id)
-            .where(Outbox.channel == self.channel, *repo.due())
-            .order_by(Outbox.id)
-            .limit(limit)
-        )
-        return [
-            Message(o.id, o.user_id, o.external_id, lang, o.payload, o.attempts, o.parts or {})
-            for o, lang in s.execute(stmt).all()
-        ]
-
     # --- the loop ---------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -274,7 +143,10 @@ class OutboxSender:
             self._next_scan = time.monotonic() + self.scan_every
             self._scanning = True
             try:
-                due = await self.db.run(self._due, 500)
+                due = [
+                    Message(d.outbox_id, d.user_id, d.external_id, d.lang, d.payload, d.attempts, d.parts)
+                    for d in await self.db.run(outbox.due_messages, self.channel, 500)
+                ]
                 # A row read as pending may have been sent and written down while the query ran.
                 self.push(due)
             finally:
@@ -329,7 +201,7 @@ class OutboxSender:
             done[part] = message_id if message_id is not None else True
             if not last:  # written before the next part goes: a retry never sends this one again
                 try:
-                    await self.db.run(repo.mark_parts, message.outbox_id, dict(done))
+                    await self.db.run(outbox.mark_parts, message.outbox_id, dict(done))
                 except Exception:  # at worst this part goes twice, after a crash: at least once
                     log.exception("could not record a part of outbox %s", message.outbox_id)
 
@@ -351,7 +223,12 @@ class OutboxSender:
                 await self._again(replace(message, done=done), flood.retry_after, str(flood))
                 return
             except Blocked as blocked:
-                await self.db.run(self._blocked, message, f"403 {blocked}")
+                await self.db.run(outbox.block, message.outbox_id, message.user_id, f"403 {blocked}")
+                log.info(
+                    "user %s blocked the bot: outbox %s and what was queued given up",
+                    message.user_id,
+                    message.outbox_id,
+                )
                 self._forget_chat(message)
                 return
             except Transient as error:
@@ -382,7 +259,10 @@ class OutboxSender:
             await self._give_up(message, f"gave up after {message.attempts + 1} attempts: {reason}", True)
             return
         log.warning("sending outbox %s failed (%s), retrying in %.1f s", message.outbox_id, reason, seconds)
-        await self.db.run(self._retry, message, seconds, reason)  # first: if it fails, a scan retries it
+        retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+        parts = dict(message.done) or None
+        # first: if it fails, a scan retries it
+        await self.db.run(outbox.mark_failed, message.outbox_id, retry_at, reason, parts)
         self.next_for_chat[message.chat] = time.monotonic() + seconds
         retry = replace(message, attempts=message.attempts + 1)
         bisect.insort(self.queues.setdefault(message.chat, []), retry, key=_oldest_first)
@@ -390,10 +270,18 @@ class OutboxSender:
     async def _give_up(self, message: Message, reason: str, reply_possible: bool) -> None:
         """The message failed for good: recorded with the reason, the user told if a message can still
         reach them (not for a notice of this kind: no chain of failures), and the chat goes on."""
-        notice = await self.db.run(self._failed, message, reason, reply_possible)
+        notice = self._notice(message, reply_possible)
+        parts = dict(message.done) or None
+        dedup, notice_id = await self.db.run(
+            outbox.give_up, message.outbox_id, message.user_id, reason, parts, notice
+        )
+        # ids only: the reason is the platform's, the text of the message is not logged
+        log.warning(
+            "outbox %s (%s) to user %s failed for good: %s", message.outbox_id, dedup, message.user_id, reason
+        )
         self._release([message])
-        if notice is not None:
-            self.push([notice])
+        if notice is not None and notice_id is not None:
+            self.push([Message(notice_id, message.user_id, message.chat, message.lang, notice, 0)])
 
     def _forget_chat(self, message: Message) -> None:
         self._release([message, *self.queues.pop(message.chat, [])])
@@ -425,67 +313,22 @@ class OutboxSender:
         if not batch:
             return
         try:
-            await self.db.run(self._sent, batch)
+            sent = [
+                (m.outbox_id, {**m.payload, "message_id": i} if i is not None else None) for m, i in batch
+            ]
+            await self.db.run(outbox.mark_sent_many, sent)
         except BaseException:
             self._marks[:0] = batch
             raise
         self._release(message for message, _ in batch)
 
-    def _sent(self, s: Session, batch: list[tuple[Message, int | None]]) -> None:
-        repo.mark_sent_many(
-            s,
-            [
-                (m.outbox_id, {**m.payload, "message_id": mid} if mid is not None else None)
-                for m, mid in batch
-            ],
-        )
-
-    def _retry(self, s: Session, message: Message, seconds: float, reason: str) -> None:
-        retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
-        repo.mark_failed(s, message.outbox_id, retry_at, reason, dict(message.done) or None)
-
-    def _failed(self, s: Session, message: Message, reason: str, reply_possible: bool) -> Message | None:
-        """Mark it failed; queue the notice to the user, if one is to be sent (returned, to be pushed)."""
-        repo.mark_failed(s, message.outbox_id, None, reason, dict(message.done) or None)
-        row = s.get(Outbox, message.outbox_id)
-        user = s.get(User, message.user_id)
-        # ids only: the reason is the platform's, the text of the message is not logged
-        log.warning(
-            "outbox %s (%s) to user %s failed for good: %s",
-            message.outbox_id,
-            row.dedup_key if row is not None else "?",
-            message.user_id,
-            reason,
-        )
-        if row is None or row.status == repo.ERASED or user is None or user.deleted_at is not None:
-            return None  # erased meanwhile: nothing more is written to them
-        if not reply_possible or message.payload.get("failure_notice") or user.unreachable:
+    def _notice(self, message: Message, reply_possible: bool) -> dict[str, Any] | None:
+        """The message telling the user something went wrong; none when it cannot reach them, nor for such
+        a notice itself (no chain of failures)."""
+        if not reply_possible or message.payload.get("failure_notice"):
             return None
-        payload = {
-            "kind": "reply",
-            "text": t("delivery.failed", message.lang),
-            "buttons": [],
-            "documents": [],
-            "failure_notice": True,
-        }
-        outbox_id = repo.enqueue(s, user, payload, dedup_key=f"failed:{message.outbox_id}")
-        if outbox_id is None:
-            return None
-        return Message(outbox_id, user.id, user.external_id, message.lang, payload, 0)
-
-    def _blocked(self, s: Session, message: Message, reason: str) -> None:
-        """403: the user blocked the bot. Mark them unreachable and give up on what is queued for them."""
-        user = s.get(User, message.user_id)
-        if user is not None:
-            user.unreachable = True
-        for row in repo.pending_for_user(s, message.user_id):
-            repo.mark_failed(s, row.id, None, reason)
-        repo.mark_failed(s, message.outbox_id, None, reason)
-        log.info(
-            "user %s blocked the bot: outbox %s and what was queued given up",
-            message.user_id,
-            message.outbox_id,
-        )
+        text = t("delivery.failed", message.lang)
+        return {"kind": "reply", "text": text, "buttons": [], "documents": [], "failure_notice": True}
 
 
 def _oldest_first(message: Message) -> int:
