@@ -37,20 +37,20 @@ from bot.effects import (
     render_notification,
     run,
 )
+from bot.effects.views import dossier_view, owner_history
 from bot.staff import Staff, officer_context
 from bot.store import inbox, outbox, repo
 from bot.store.db import Database
-from bot.store.models import Dossier, Enterprise, User
-from conversations.context import Context, DossierView, HistoryStep
+from bot.store.models import Enterprise, User
+from conversations.context import Context
 from conversations.effects import AuditRefused, Effect
 from conversations.engine import Input, State
 from conversations.engine import Outcome as EngineOutcome
 from conversations.messages import Reply, render, render_line
 from conversations.officer import handler as officer
-from conversations.officer import request as requests
 from conversations.officer import workbench
-from conversations.owner.handler import PROVIDED_BY_BOT, resume
 from conversations.owner.handler import handle as owner_handle
+from conversations.owner.handler import resume
 from locales import t
 from rules.catalogue import Catalogue
 from rules.usage import used_this_year
@@ -447,44 +447,3 @@ def remove_files(paths: Iterable[str]) -> None:
             Path(path).unlink(missing_ok=True)
         except OSError as error:  # the rows are gone; a file left behind is logged, by path (no content)
             log.warning("could not delete %s: %s", path, type(error).__name__)
-
-
-#: What an owner reads of a dossier's history: the moves, the officer's questions, their own words and files
-#: (an officer's internal /note, an assignment or a refused command are the agency's own).
-OWNER_HISTORY = frozenset(
-    {"file", "attach", "claim", "ask", "answer_part", "answer", "message", "approve", "reject", "withdraw"}
-)
-
-
-def owner_history(events: Iterable[Any], owner_key: str) -> tuple[HistoryStep, ...]:
-    steps: list[HistoryStep] = []
-    for e in events:
-        if e.action not in OWNER_HISTORY:
-            continue
-        step = HistoryStep(e.at, "you" if e.actor == owner_key else "officer", e.action, e.note)
-        last = steps[-1] if steps else None
-        if last and last.action == "attach" and e.action in ("answer_part", "answer") and e.note == last.note:
-            steps[-1] = replace(step, action="attach")  # one file, one line (it answered the request)
-            continue
-        steps.append(step)
-    return tuple(steps)
-
-
-def dossier_view(d: Dossier, history: tuple[HistoryStep, ...] = ()) -> DossierView:
-    proven = set((d.data.get("evidence_files") or {}).values()) | PROVIDED_BY_BOT
-    checklist = tuple((e, e in proven) for e in d.data.get("checklist", []))
-    asked = requests.from_json(d.data.get("open_request"))
-    return DossierView(
-        ref=d.ref,
-        status=d.status,
-        created=d.created_at.date(),
-        total_state_vnd=d.total_state_vnd,
-        items=tuple((i.item_id, i.code, i.state_vnd) for i in d.items),
-        checklist=checklist,
-        attachments=int(d.data.get("attachments", 0)),
-        request=requests.numbered(asked) if asked else d.data.get("request"),
-        approved=tuple(i.approved_vnd for i in d.items),
-        decision_note=d.data.get("decision_note") if d.status in ("approved", "rejected") else None,
-        agency_id=d.agency_id,
-        history=history,
-    )

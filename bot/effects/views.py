@@ -1,14 +1,19 @@
-"""Database rows as the views documents take (a dossier for its DOCX/HTML, an item and a dossier for the
-export's sheets and CSV), and the documents of a dossier rendered from that view (pure, in the pool)."""
+"""Database rows as the views others take: a dossier as the owner's dialogues see it (with the history an
+owner reads), a dossier for its DOCX/HTML, an item and a dossier for the export's sheets and CSV; and the
+documents of a dossier rendered from that view (pure, in the pool)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from bot import documents
 from bot.effects.base import DOCX, Document, Env
 from bot.store.models import Dossier
+from conversations.context import DossierView, HistoryStep
+from conversations.officer import request as requests
 from conversations.owner.handler import PROVIDED_BY_BOT, required_evidence
 from conversations.owner.support import looks_like_consultant_code
 from locales import t
@@ -135,3 +140,44 @@ def document_data(env: Env, d: Dossier, lang: str) -> dict[str, Any]:
         "decision_note": d.data.get("decision_note") if d.status in ("approved", "rejected") else None,
         "history": [],
     }
+
+
+#: What an owner reads of a dossier's history: the moves, the officer's questions, their own words and files
+#: (an officer's internal /note, an assignment or a refused command are the agency's own).
+OWNER_HISTORY = frozenset(
+    {"file", "attach", "claim", "ask", "answer_part", "answer", "message", "approve", "reject", "withdraw"}
+)
+
+
+def owner_history(events: Iterable[Any], owner_key: str) -> tuple[HistoryStep, ...]:
+    steps: list[HistoryStep] = []
+    for e in events:
+        if e.action not in OWNER_HISTORY:
+            continue
+        step = HistoryStep(e.at, "you" if e.actor == owner_key else "officer", e.action, e.note)
+        last = steps[-1] if steps else None
+        if last and last.action == "attach" and e.action in ("answer_part", "answer") and e.note == last.note:
+            steps[-1] = replace(step, action="attach")  # one file, one line (it answered the request)
+            continue
+        steps.append(step)
+    return tuple(steps)
+
+
+def dossier_view(d: Dossier, history: tuple[HistoryStep, ...] = ()) -> DossierView:
+    proven = set((d.data.get("evidence_files") or {}).values()) | PROVIDED_BY_BOT
+    checklist = tuple((e, e in proven) for e in d.data.get("checklist", []))
+    asked = requests.from_json(d.data.get("open_request"))
+    return DossierView(
+        ref=d.ref,
+        status=d.status,
+        created=d.created_at.date(),
+        total_state_vnd=d.total_state_vnd,
+        items=tuple((i.item_id, i.code, i.state_vnd) for i in d.items),
+        checklist=checklist,
+        attachments=int(d.data.get("attachments", 0)),
+        request=requests.numbered(asked) if asked else d.data.get("request"),
+        approved=tuple(i.approved_vnd for i in d.items),
+        decision_note=d.data.get("decision_note") if d.status in ("approved", "rejected") else None,
+        agency_id=d.agency_id,
+        history=history,
+    )
