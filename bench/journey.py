@@ -58,6 +58,7 @@ SCRIPT = [
     "200 triệu",
     "co",
     "TVV-0123",
+    "chua",  # nothing received from other agencies this year
     "Nop ho so",
 ]
 TODAY = dt.date(2026, 12, 1)
