@@ -38,8 +38,10 @@ from bot.effects import (
     run,
 )
 from bot.effects.views import dossier_view, owner_history
+from bot.programmes import live_catalogue, live_staff, records
 from bot.staff import Staff, officer_context
 from bot.store import inbox, outbox, repo
+from bot.store import programmes as stored_programmes
 from bot.store.db import Database
 from bot.store.models import Enterprise, User
 from conversations.context import Context
@@ -49,8 +51,11 @@ from conversations.engine import Outcome as EngineOutcome
 from conversations.messages import Reply, render, render_line
 from conversations.officer import handler as officer
 from conversations.officer import workbench
+from conversations.officer.context import OfficerContext
+from conversations.open_programmes import open_programmes
 from conversations.owner.handler import handle as owner_handle
 from conversations.owner.handler import resume
+from conversations.programme_effects import ProgrammeStatus
 from locales import t
 from rules.catalogue import Catalogue
 from rules.usage import used_this_year
@@ -102,6 +107,7 @@ class Outcome:
     notified: bool = False  # messages were queued for other users too (officer decisions)
     remove: tuple[str, ...] = ()  # files to delete once the transaction is committed (an erasure's)
     later: list[Later] = field(default_factory=list)  # documents to render and queue after the commit
+    programmes_changed: bool = False  # a programme was published or closed: rebuild the live catalogue
 
 
 class Service:
@@ -118,8 +124,12 @@ class Service:
     ) -> None:
         self.db = db
         self.catalogue = catalogue
+        # the shipped programmes and agencies; the live ones add the published programmes (issue 16)
+        self.shipped = catalogue
+        self._programmes_loaded = False
         self.today = today
         self.staff = staff or Staff()
+        self.base_staff = self.staff
         # Channels without a push sender (the terminal) get their pending notifications with the next reply.
         self.inline_channels = inline_channels
         # Channels whose replies are sent by a rate-limited sender: they are queued in the outbox in the
@@ -150,6 +160,8 @@ class Service:
     ) -> Outcome:
         """One message. With ``update`` (source, update id) it is handled at most once."""
         key = repo.user_key(channel, external_id)
+        if not self._programmes_loaded:
+            await self.reload_programmes()
         async with self._serial(key):
             try:
                 outcome = await self.db.run(self.step, channel, external_id, key, inp, update)
@@ -161,6 +173,8 @@ class Service:
                 return await self._apologise(channel, external_id, update)
             for later in outcome.later:  # after the commit: nobody waits for the writer meanwhile
                 outcome.queued.extend(await self.queue_later(later))
+        if outcome.programmes_changed:  # after the commit: the owners' journey sees it from the next message
+            await self.reload_programmes()
         remove_files(outcome.remove)
         return outcome
 
@@ -171,6 +185,7 @@ class Service:
         if update is not None and not inbox.claim_update(s, *update):
             return Outcome(duplicate=True)
         user, outcome, results = self.decide(s, channel, external_id, key, inp)
+        changed = any(isinstance(e, ProgrammeStatus) for e in outcome.effects)
         lang = outcome.state.lang
         rendered = [self.render(r, lang, results) for r in outcome.replies]
         if results.notifications:
@@ -185,7 +200,33 @@ class Service:
             for ext in ("docx", "html")
         ]
         remove = (*results.remove, *map(str, written))
-        return Outcome(rendered, lang, queued=queued, notified=results.notified, remove=remove, later=later)
+        return Outcome(
+            rendered,
+            lang,
+            queued=queued,
+            notified=results.notified,
+            remove=remove,
+            later=later,
+            programmes_changed=changed,
+        )
+
+    async def reload_programmes(self) -> None:
+        """The live catalogue and routing: the shipped programmes plus the published ones (issue 16)."""
+
+        def work(s: Session) -> None:
+            rows = stored_programmes.published(s)
+            catalogue = live_catalogue(self.shipped, rows)
+            self.staff = live_staff(self.base_staff, rows, catalogue)
+            self.catalogue = catalogue
+
+        await self.db.run(work)
+        self._programmes_loaded = True
+
+    def officer_context(
+        self, s: Session, key: str, role: str, agency: Any, about: str | None = None
+    ) -> OfficerContext:
+        octx = officer_context(s, self.staff, self.catalogue, self.today(), key, role, agency, about)
+        return replace(octx, programmes=records(s, self.shipped))
 
     async def notice(
         self,
@@ -318,15 +359,20 @@ class Service:
         state = State.from_json(saved or {"lang": user.lang})
         if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command
             inp = Input(text=inp.payload)
+        if inp.text.startswith("/programme_add\n"):  # the YAML pasted on the lines after the command
+            inp = Input(text="/programme_add " + inp.text[len("/programme_add\n") :], file=inp.file)
         command = inp.command
+        if command and command[0] == "/programme_add" and inp.file is not None:  # the YAML as a file
+            command = (command[0], Path(inp.file.path).read_text(encoding="utf-8", errors="replace"))
         outcome: EngineOutcome | None = None
         refused: tuple[Effect, ...] = ()
-        if command and officer.is_staff_command(command[0]):
+        if command and command[0] == "/programmes" and self.staff.role(s, key)[0] == "owner":
+            ctx = self.context(s, user, enterprise, n_dossiers)
+            outcome = EngineOutcome(state, open_programmes(ctx, state.lang))
+        elif command and officer.is_staff_command(command[0]):
             role, agency = self.staff.role(s, key)
             if officer.allowed(command[0], role):
-                octx = officer_context(
-                    s, self.staff, self.catalogue, self.today(), key, role, agency, command[1]
-                )
+                octx = self.officer_context(s, key, role, agency, command[1])
                 staff_outcome = officer.handle(command[0], command[1], octx, state.lang)
                 outcome = EngineOutcome(state, staff_outcome.replies, staff_outcome.effects)
             else:  # the same answer as a typo, and an audit row of the attempt
@@ -338,7 +384,7 @@ class Service:
         ):
             role, agency = self.staff.role(s, key)  # officers and admins: their workbench, no consent screen
             if role != "owner":
-                octx = officer_context(s, self.staff, self.catalogue, self.today(), key, role, agency)
+                octx = self.officer_context(s, key, role, agency)
                 state, outcome = workbench.route(state, inp, octx)
         if outcome is None:
             ctx = self.context(s, user, enterprise, n_dossiers, state.answers.get("tax_code"))

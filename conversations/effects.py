@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conversations.messages import Msg
+from conversations.programme_effects import ProgrammeDraft, ProgrammeStatus
 
 # --- the owner ----------------------------------------------------------------------------------------
 
@@ -216,4 +217,6 @@ Effect = (
     | OfficerRemove
     | Chart
     | Export
+    | ProgrammeDraft
+    | ProgrammeStatus
 )

@@ -42,6 +42,7 @@ TABLES = {
     "outbox",
     "processed_updates",
     "officers",
+    "programmes",
 }
 Sessions = async_sessionmaker[AsyncSession]
 SQLITE_PRAGMA_NAMES = ("journal_mode", "foreign_keys", "busy_timeout")

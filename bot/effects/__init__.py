@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from bot.effects import officer, owner, privacy, reports
+from bot.effects import officer, owner, privacy, programmes, reports
 from bot.effects.base import (
     DOCX,
     RUNNERS,
@@ -52,6 +52,7 @@ __all__ = [
     "officer",
     "owner",
     "privacy",
+    "programmes",
     "render_chart",
     "render_dossier_documents",
     "render_export",

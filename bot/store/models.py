@@ -247,3 +247,22 @@ class Officer(Base):
     agency_id: Mapped[str] = mapped_column(String(64))
     added_by: Mapped[str] = mapped_column(String(100))
     added_at: Mapped[datetime] = created_column()
+
+
+class StoredProgramme(Base):
+    """A programme an officer sent (issue 16): one row per version, its YAML as sent, its status
+    (draft | published | closed), the agency that added it, who and when."""
+
+    __tablename__ = "programmes"
+    __table_args__ = (UniqueConstraint("programme_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[datetime] = created_column()
+    changed_by: Mapped[str | None] = mapped_column(String(100))
+    changed_at: Mapped[datetime | None]

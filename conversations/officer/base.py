@@ -18,6 +18,7 @@ OFFICER_COMMANDS = frozenset(
     {
         *("/queue", "/dossier", "/files", "/assign", "/claim", "/ask", "/approve", "/reject", "/note"),
         *("/stats", "/export"),
+        *("/programme_add", "/programme_publish", "/programme_close", "/programmes"),
     }
 )
 

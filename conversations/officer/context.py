@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rules.agencies import Agency
-from rules.catalogue import PRIORITY_GROUPS, Catalogue
+from rules.catalogue import PRIORITY_GROUPS, Catalogue, Programme
 from rules.deadline import Calendar
 
 
@@ -123,6 +123,24 @@ class DossierRecord:
 
 
 @dataclass(frozen=True)
+class ProgrammeRecord:
+    """A programme as /programmes shows it: shipped (in rules/data) or stored (its newest version), with
+    the version that is live, and what the approvals of its items used (issue 16)."""
+
+    programme: Programme
+    status: str  # shipped | draft | published | closed (of the newest version)
+    version: int = 0  # the newest stored version; 0 for a shipped one
+    live_version: int | None = None  # the published version, if any
+    agency_id: str | None = None
+    used_vnd: int = 0
+    dossiers: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.programme.id
+
+
+@dataclass(frozen=True)
 class OfficerContext:
     actor: str  # "console:bob", "telegram:12345"
     role: str  # owner | officer | admin
@@ -136,6 +154,7 @@ class OfficerContext:
     interests: Mapping[str, Interest] = field(
         default_factory=dict
     )  # user key -> what they are recorded against
+    programmes: tuple[ProgrammeRecord, ...] = ()  # shipped and stored, with their use (issue 16)
 
     def conflict(self, d: DossierRecord, who: str | None = None) -> str | None:
         """Why ``who`` (the actor by default) may not decide ``d``: "own" (they filed it), "firm" (a
@@ -148,6 +167,9 @@ class OfficerContext:
         if d.tax_code and d.tax_code in interest.tax_codes:
             return "firm"
         return None
+
+    def programme(self, programme_id: str) -> ProgrammeRecord | None:
+        return next((p for p in self.programmes if p.id == programme_id), None)
 
     def find(self, ref: str) -> DossierRecord | None:
         wanted = ref.strip().upper()

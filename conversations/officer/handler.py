@@ -11,6 +11,7 @@ from conversations.officer.admin import officer_add, officer_remove, officers
 from conversations.officer.base import ADMIN_COMMANDS, OFFICER_COMMANDS, Outcome, split_version
 from conversations.officer.context import OfficerContext
 from conversations.officer.moves import approve, ask, claim, note, reassign, reject
+from conversations.officer.programmes import programme_add, programme_close, programme_publish, programmes
 from conversations.officer.queue import queue
 from conversations.officer.reports import export, stats
 from conversations.officer.view import assign, dossier, files
@@ -48,4 +49,8 @@ COMMANDS = {
     "/officer_add": officer_add,
     "/officer_remove": officer_remove,
     "/officers": officers,
+    "/programme_add": programme_add,
+    "/programme_publish": programme_publish,
+    "/programme_close": programme_close,
+    "/programmes": programmes,
 }

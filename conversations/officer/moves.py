@@ -8,6 +8,7 @@ from typing import Any
 
 from conversations.effects import AuditConflict, Note, Reassign, Transition
 from conversations.messages import Choice, Line, Money, Msg, Result, say
+from conversations.officer import programmes
 from conversations.officer import request as requests
 from conversations.officer.base import Outcome, answer, on_dossier
 from conversations.officer.context import DossierRecord, OfficerContext
@@ -172,6 +173,9 @@ def approve(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version
     if isinstance(parsed, Msg):
         return answer(parsed)
     approvals, note = parsed
+    if (over := programmes.over_budget(d, approvals, text, ctx, lang)) is not None:
+        return over
+    note = programmes.strip_confirm(note)
     return transition("approve", d, ctx, lang, version, note=note or None, approvals=approvals)
 
 

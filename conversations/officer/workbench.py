@@ -58,7 +58,7 @@ def greeting(ctx: OfficerContext, lang: str) -> Reply:
 
 
 def help_reply(role: str) -> Reply:
-    lines: list[Line] = [say("workbench.help.officer")]
+    lines: list[Line] = [say("workbench.help.officer"), say("programmes.help")]
     if role == "admin":
         lines.append(say("workbench.help.admin"))
     lines.append(say("workbench.help.owner"))

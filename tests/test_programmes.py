@@ -1,0 +1,132 @@
+"""Programmes officers publish (issue 16): add a YAML (errors name the line, the item and the field),
+publish, close, the owners it fits see it, the others do not; the budget needs a confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.models import Event, StoredProgramme
+from tests.driver import Clock, Owner, open_service
+from tests.test_officer import DECLARE, QUANG_TRI, staff
+
+PROGRAMME = """\
+id: qt-2026-digital
+title:
+  vi: "Hỗ trợ chuyển đổi số doanh nghiệp nhỏ Quảng Trị 2026"
+  en: "Quang Tri 2026 digital transformation support for small firms"
+authority:
+  vi: "Sở Công Thương tỉnh Quảng Trị"
+  en: "Quang Tri Department of Industry and Trade"
+basis:
+  - {document: ND80, article: 11}
+region: {level: province, province: "Quảng Trị"}
+target:
+  entity_types: [enterprise]
+  sizes: [micro, small]
+  basis: {document: ND80, article: 2}
+valid_from: 2026-01-01
+valid_to: 2026-12-31
+budget_vnd: 10000000
+items:
+  - id: qt26-dx
+    code: "QT26.1"
+    kind: digital
+    content: digital-solution
+    title:
+      vi: "Thuê, mua giải pháp chuyển đổi số"
+      en: "Renting or buying digital solutions"
+    basis: {document: ND80, article: 11, clause: 2}
+    rate_percent: 50
+    cap_vnd: 40000000
+    cap_unit: per_firm_year
+    evidence: [declaration_form, provider_quote]
+    valid_from: 2026-01-01
+"""
+
+# two mistakes: a rate over 100 (line 27) and an unknown cap unit (line 29)
+BROKEN = PROGRAMME.replace("rate_percent: 50", "rate_percent: 150").replace(
+    "cap_unit: per_firm_year", "cap_unit: per_week"
+)
+
+HANOI = ["1", "Công ty TNHH Hà Thành", "0312345673", "1", "ha noi", "hoan kiem", "1 Tràng Tiền", "0912345679"]
+
+
+@pytest.fixture
+async def env(db_url: str) -> AsyncIterator[tuple[Any, AsyncEngine, Clock]]:
+    clock = Clock()
+    service, db = await open_service(db_url, clock)
+    yield service, db.engine, clock
+    await db.close()
+
+
+async def declared(service: Any, user: str, place: list[str], support: str = "I.2") -> Owner:
+    """An owner who filed a dossier for one support (a 60 M solution), so their profile is saved."""
+    owner = Owner(service, user)
+    await owner.send("/start")
+    await owner.script(*place, *DECLARE)
+    await owner.send("1")  # continue after the size
+    await owner.send(payload=support)
+    await owner.send(payload="_done")
+    await owner.script("60 triệu", "co", "chua")
+    filed = await owner.send("1")
+    assert "HS-" in filed, owner.transcript[-4:]
+    owner.ref = next(w.strip(".,") for w in filed.split() if w.startswith("HS-"))  # type: ignore[attr-defined]
+    return owner
+
+
+async def test_add_with_two_errors_fix_publish_see_close(env: tuple) -> None:
+    service, engine, _ = env
+    _admin, bob, carol = await staff(service)
+
+    shown = await bob.send("/programme_add\n" + BROKEN)
+    assert "2 lỗi" in shown
+    assert "line 27: item 'qt26-dx' field rate_percent" in shown
+    assert "line 29: item 'qt26-dx' field cap_unit" in shown
+
+    shown = await bob.send("/programme_add\n" + PROGRAMME)
+    assert "Đã lưu bản nháp «qt-2026-digital» (phiên bản 1)" in shown
+    # an officer of another province may not publish it (audited like any refusal)
+    assert "ngoài phạm vi" in await carol.send("/programme_publish qt-2026-digital")
+    assert "bản nháp" in await bob.send("/programmes")
+
+    inside = await declared(service, "quangtri", QUANG_TRI)
+    elsewhere = await declared(service, "hanoi", HANOI)
+    assert "Quảng Trị 2026" not in await inside.send("/programmes")  # a draft is not open
+
+    assert "Đã công bố «qt-2026-digital»" in await bob.send("/programme_publish qt-2026-digital")
+    listed = await inside.send("/programmes")
+    assert "Hỗ trợ chuyển đổi số doanh nghiệp nhỏ Quảng Trị 2026" in listed
+    assert "tối đa 40 triệu đồng" in listed and "31/12/2026" in listed and "/new" in listed
+    assert "Quảng Trị 2026" not in await elsewhere.send("/programmes")
+
+    # the journey of an owner in the region lists it among the programmes that fit
+    journey = await Owner(service, "quangtri2").script("/start", *QUANG_TRI, *DECLARE)
+    assert "Hỗ trợ chuyển đổi số doanh nghiệp nhỏ Quảng Trị 2026" in journey
+
+    officer_list = await bob.send("/programmes")
+    assert "qt-2026-digital" in officer_list and "đã công bố" in officer_list
+    assert "đã duyệt 0 đồng / tổng 10 triệu đồng" in officer_list
+
+    assert "Đã đóng «qt-2026-digital»" in await bob.send("/programme_close qt-2026-digital")
+    assert "Quảng Trị 2026" not in await inside.send("/programmes")
+
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(StoredProgramme.version, StoredProgramme.status))).all()
+        actions = (await conn.execute(select(Event.actor, Event.action))).all()
+    assert rows == [(1, "closed")]
+    assert ("console:bob", "programme_publish") in actions
+    assert ("console:bob", "programme_close") in actions
+    assert ("console:carol", "refused") in actions
+
+
+async def test_a_shipped_programme_cannot_be_shadowed(env: tuple) -> None:
+    service, _, _ = env
+    admin, bob, _ = await staff(service)
+    shipped = PROGRAMME.replace("id: qt-2026-digital", "id: nd80-national")
+    assert "có sẵn trong hệ thống" in await admin.send("/programme_add\n" + shipped)
+    assert "có sẵn trong hệ thống" in await bob.send("/programme_close nd80-national")
