@@ -4,13 +4,15 @@ publish, close, the owners it fits see it, the others do not; the budget needs a
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.models import Event, StoredProgramme
+from bot.store.models import Dossier, Event, StoredProgramme
+from conversations.engine import FileInfo
 from tests.driver import Clock, Owner, open_service
 from tests.test_officer import DECLARE, QUANG_TRI, staff
 
@@ -41,15 +43,15 @@ items:
       vi: "Thuê, mua giải pháp chuyển đổi số"
       en: "Renting or buying digital solutions"
     basis: {document: ND80, article: 11, clause: 2}
-    rate_percent: 50
-    cap_vnd: 40000000
+    rate_percent: 80
+    cap_vnd: 45000000
     cap_unit: per_firm_year
     evidence: [declaration_form, provider_quote]
     valid_from: 2026-01-01
 """
 
 # two mistakes: a rate over 100 (line 27) and an unknown cap unit (line 29)
-BROKEN = PROGRAMME.replace("rate_percent: 50", "rate_percent: 150").replace(
+BROKEN = PROGRAMME.replace("rate_percent: 80", "rate_percent: 150").replace(
     "cap_unit: per_firm_year", "cap_unit: per_week"
 )
 
@@ -101,7 +103,7 @@ async def test_add_with_two_errors_fix_publish_see_close(env: tuple) -> None:
     assert "Đã công bố «qt-2026-digital»" in await bob.send("/programme_publish qt-2026-digital")
     listed = await inside.send("/programmes")
     assert "Hỗ trợ chuyển đổi số doanh nghiệp nhỏ Quảng Trị 2026" in listed
-    assert "tối đa 40 triệu đồng" in listed and "31/12/2026" in listed and "/new" in listed
+    assert "tối đa 45 triệu đồng" in listed and "31/12/2026" in listed and "/new" in listed
     assert "Quảng Trị 2026" not in await elsewhere.send("/programmes")
 
     # the journey of an owner in the region lists it among the programmes that fit
@@ -130,3 +132,39 @@ async def test_a_shipped_programme_cannot_be_shadowed(env: tuple) -> None:
     shipped = PROGRAMME.replace("id: qt-2026-digital", "id: nd80-national")
     assert "có sẵn trong hệ thống" in await admin.send("/programme_add\n" + shipped)
     assert "có sẵn trong hệ thống" in await bob.send("/programme_close nd80-national")
+
+
+async def test_an_approval_over_the_remaining_budget_needs_a_confirmation(env: tuple) -> None:
+    service, engine, _ = env
+    _admin, bob, _ = await staff(service)
+    assert "Đã lưu bản nháp" in await bob.send("/programme_add\n" + PROGRAMME)
+    assert "Đã công bố" in await bob.send("/programme_publish qt-2026-digital")
+    # the owner chooses the digital solutions; the best row is this programme's (80 %, up to 45 M)
+    owner = await declared(service, "quangtri", QUANG_TRI)
+    ref = owner.ref  # type: ignore[attr-defined]
+    assert "QT26.1" in await bob.send(f"/dossier {ref}")  # routed to the agency that published it
+    await bob.send(f"/claim {ref}")
+
+    shown = await bob.send(f"/approve {ref}")
+    assert "vượt kinh phí còn lại: còn 10 triệu đồng trên tổng 10 triệu đồng" in shown
+    assert f"/approve {ref} confirm" in shown and "Vẫn duyệt" in bob.buttons()[0]
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(Dossier.status))).scalar() == "in_review"  # nothing decided
+
+    assert "45 triệu đồng" in await bob.send(payload=bob.press("Vẫn duyệt"))
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(Dossier.status))).scalar() == "approved"
+    assert "đã duyệt 45 triệu đồng / tổng 10 triệu đồng; số hồ sơ: 1" in await bob.send("/programmes")
+
+
+async def test_a_programme_sent_as_a_file(env: tuple, tmp_path: Path) -> None:
+    service, _, _ = env
+    _admin, bob, _ = await staff(service)
+    path = tmp_path / "qt.yaml"
+    path.write_text(BROKEN, encoding="utf-8")
+    file = FileInfo("qt.yaml", "application/yaml", path.stat().st_size, "0" * 64, str(path))
+    shown = await bob.send("/programme_add", file=file)
+    assert "line 27: item 'qt26-dx' field rate_percent" in shown
+    path.write_text(PROGRAMME, encoding="utf-8")
+    assert "Đã lưu bản nháp «qt-2026-digital» (phiên bản 1)" in await bob.send("/programme_add", file=file)
+    assert "(phiên bản 2)" in await bob.send("/programme_add", file=file)  # a new version, the first kept
