@@ -168,3 +168,22 @@ async def test_a_programme_sent_as_a_file(env: tuple, tmp_path: Path) -> None:
     path.write_text(PROGRAMME, encoding="utf-8")
     assert "Đã lưu bản nháp «qt-2026-digital» (phiên bản 1)" in await bob.send("/programme_add", file=file)
     assert "(phiên bản 2)" in await bob.send("/programme_add", file=file)  # a new version, the first kept
+
+
+async def test_in_english_for_an_english_officer_and_owner(env: tuple) -> None:
+    service, _, _ = env
+    _admin, bob, _ = await staff(service)
+    await bob.send("/lang en")
+    shown = await bob.send("/programme_add\n" + BROKEN)
+    assert "The programme file is not valid yet (2 errors)" in shown
+    assert "line 29: item 'qt26-dx' field cap_unit" in shown
+    assert "Draft 'qt-2026-digital' saved (version 1)" in await bob.send("/programme_add\n" + PROGRAMME)
+    assert "Published 'qt-2026-digital'" in await bob.send("/programme_publish qt-2026-digital")
+    listed = await bob.send("/programmes")
+    assert "Status: published (version 1)" in listed and "Status: shipped;" in listed
+    owner = await declared(service, "quangtri", QUANG_TRI)
+    await owner.send("/lang en")
+    shown = await owner.send("/programmes")
+    assert "Quang Tri 2026 digital transformation support for small firms" in shown
+    assert "up to 45 million VND" in shown and "applications until 31/12/2026" in shown
+    assert "Type /new to apply" in shown

@@ -153,8 +153,13 @@ def programmes(arg: str, ctx: OfficerContext, lang: str, version: int | None) ->
                 "programmes.list_line",
                 id=p.id,
                 title=Plain(p.title.get(lang)),
-                status=say(f"programmes.status.{record.status}"),
-                version=record.version,
+                status=say(f"programmes.status.{record.status}")
+                if record.status == "shipped"
+                else say(
+                    "programmes.status_version",
+                    status=say(f"programmes.status.{record.status}"),
+                    version=record.version,
+                ),
                 period=period(p),
                 budget=budget,
                 dossiers=record.dossiers,
