@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     telegram_messages_per_second: float = 30.0  # Telegram's limits; lift them only against a test server
     telegram_chat_interval: float = 1.0  # seconds between two messages to one chat
     telegram_max_in_flight: int = 8  # messages being sent at once
+    zalo_bot_token: str = (
+        ""  # the Zalo Bot's token (Zalo Bot Creator); `smebot run` starts the Zalo Bot with it
+    )
+    zalo_bot_api_url: str = "https://bot-api.zaloplatforms.com"  # or https://bot-api.zapps.me, or the fake
+    zalo_bot_webhook_url: str = ""  # set it to receive updates by webhook instead of polling getUpdates
+    zalo_bot_webhook_secret: str = (
+        ""  # X-Bot-Api-Secret-Token (8-256 characters); random at each start when empty
+    )
+    zalo_bot_messages_per_second: float = 10.0  # unconfirmed: the platform publishes no limit; keep it modest
+    zalo_bot_chat_interval: float = 1.0  # seconds between two messages to one chat
+    zalo_bot_max_in_flight: int = 4  # messages being sent at once
+    webhook_listen: str = ""  # host:port of the one webhook server (default: SMEBOT_TELEGRAM_WEBHOOK_LISTEN)
     render_processes: int = 1  # `smebot run`: worker processes that render dossier documents
 
 

@@ -1,4 +1,5 @@
-"""``smebot chat`` (the terminal chat, the main job), ``smebot run`` (the Telegram bot), ``smebot db``."""
+"""``smebot chat`` (the terminal chat, the main job), ``smebot run`` (every configured channel: Telegram,
+the Zalo Bot), ``smebot db``."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from typing import Any
 
+from aiohttp import web
 from telegram.error import InvalidToken, NetworkError
 
 from bot import logs
 from bot.app import open_app
 from bot.channels.console import chat
 from bot.channels.telegram import DEFAULT_API, TelegramChannel, WebhookConfig, make_bot
+from bot.channels.zalo_bot import ZaloBotChannel, ZaloWebhook
+from bot.channels.zalo_bot_api import PermanentError, TransientError, ZaloBotClient
 from bot.cli.parser import UsageError
 from bot.config import load_settings
 from locales import t
@@ -38,49 +43,110 @@ def run_chat(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
-def run_telegram(args: argparse.Namespace) -> int:
+def run_bots(args: argparse.Namespace) -> int:
+    """Every channel whose settings are present (Telegram, the Zalo Bot), in one process; their webhooks
+    (when set) on one aiohttp server, polling otherwise."""
     settings = load_settings()
     # no personal data in the log: exceptions by type, ids not text (bot/logs.py)
     logs.configure(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not settings.telegram_token:
+    if not settings.telegram_token and not settings.zalo_bot_token:
         raise UsageError(t("cli.error.no_token", args.lang))
+    listen = args.listen or settings.webhook_listen or settings.telegram_webhook_listen
     webhook_url = args.webhook_url or settings.telegram_webhook_url
     webhook = (
-        WebhookConfig.make(
-            webhook_url, args.listen or settings.telegram_webhook_listen, settings.telegram_webhook_secret
-        )
-        if webhook_url
+        WebhookConfig.make(webhook_url, listen, settings.telegram_webhook_secret)
+        if webhook_url and settings.telegram_token
+        else None
+    )
+    zalo_webhook = (
+        ZaloWebhook.make(settings.zalo_bot_webhook_url, settings.zalo_bot_webhook_secret or None)
+        if settings.zalo_bot_webhook_url and settings.zalo_bot_token
         else None
     )
 
     async def main() -> int:
         app = await open_app(settings, render_processes=settings.render_processes)
-        bot = make_bot(settings.telegram_token, settings.telegram_api_url)
-        channel = TelegramChannel(
-            app.service,
-            app.db,
-            bot,
-            app.attachments,
-            per_second=settings.telegram_messages_per_second,
-            chat_interval=settings.telegram_chat_interval,
-            max_in_flight=settings.telegram_max_in_flight,
-        )
+        runs: list[Coroutine[Any, Any, None]] = []
+        server = web.Application()
         stop = asyncio.Event()
+        if settings.telegram_token:
+            bot = make_bot(settings.telegram_token, settings.telegram_api_url)
+            channel = TelegramChannel(
+                app.service,
+                app.db,
+                bot,
+                app.attachments,
+                per_second=settings.telegram_messages_per_second,
+                chat_interval=settings.telegram_chat_interval,
+                max_in_flight=settings.telegram_max_in_flight,
+            )
+            if webhook is not None:
+                channel.add_webhook(server, webhook.path, webhook.secret)
+            runs.append(channel.run(stop, webhook, shared=True))
+        if settings.zalo_bot_token:
+            client = ZaloBotClient(settings.zalo_bot_token, base_url=settings.zalo_bot_api_url)
+            zalo = ZaloBotChannel(
+                app.service,
+                app.db,
+                client,
+                app.attachments,
+                per_second=settings.zalo_bot_messages_per_second,
+                chat_interval=settings.zalo_bot_chat_interval,
+                max_in_flight=settings.zalo_bot_max_in_flight,
+            )
+            if zalo_webhook is not None:
+                zalo.add_webhook(server, zalo_webhook.path, zalo_webhook.secret)
+            runs.append(zalo.run(stop, zalo_webhook))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        runner: web.AppRunner | None = None
         try:
-            await channel.run(stop, webhook)
+            if webhook is not None or zalo_webhook is not None:  # the one server of every webhook
+                server.router.add_get("/healthz", _health)
+                runner = web.AppRunner(server)
+                await runner.setup()
+                host, _, port = listen.rpartition(":")
+                await web.TCPSite(runner, host or "127.0.0.1", int(port or 8080)).start()
+            await _all_until_one_fails(runs, stop)
         except InvalidToken as error:  # at start (getMe); PTB's own message would print the token
             raise UsageError(t("cli.error.bad_token", args.lang)) from error
         except NetworkError as error:  # at start: once running, polling and sending retry by themselves
             url = settings.telegram_api_url or DEFAULT_API
             raise UsageError(t("cli.error.no_api", args.lang, url=url, error=error.message)) from error
+        except PermanentError as error:  # the Zalo Bot's getMe at start: the token was refused
+            raise UsageError(t("zalo.bad_token", args.lang)) from error
+        except TransientError as error:  # the Zalo Bot API could not be reached at start
+            url = settings.zalo_bot_api_url
+            raise UsageError(t("zalo.no_api", args.lang, url=url, error=error.description)) from error
         finally:
+            if runner is not None:
+                await runner.cleanup()
             await app.close()
         return 0
 
     return asyncio.run(main())
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def _all_until_one_fails(runs: list[Coroutine[Any, Any, None]], stop: asyncio.Event) -> None:
+    """Run the channels side by side until ``stop``; if one fails (at start: a refused token), the others
+    are stopped and its error raised."""
+    tasks = [asyncio.create_task(run) for run in runs]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = task.exception()
+            if error is not None:
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise error
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def run_db(args: argparse.Namespace) -> int:
@@ -101,10 +167,12 @@ def add_app_commands(sub: Any) -> None:
     p.add_argument("--db", help="SQLite file (default: SMEBOT_DATABASE_URL or smebot.db)")
     p.set_defaults(func=run_chat)
 
-    p = sub.add_parser("run", help="the Telegram bot (long polling, or a webhook with --webhook-url)")
+    p = sub.add_parser(
+        "run", help="every configured channel: Telegram, the Zalo Bot (polling, or webhooks on one server)"
+    )
     p.add_argument("--webhook-url", help="public HTTPS URL Telegram posts updates to")
     p.add_argument("--listen", help="host:port of the webhook server (default 127.0.0.1:8080)")
-    p.set_defaults(func=run_telegram)
+    p.set_defaults(func=run_bots)
 
     p = sub.add_parser("db", help="database maintenance")
     p.add_argument("action", choices=["upgrade"])

@@ -220,7 +220,10 @@ class TelegramChannel:
                 log.error("cannot set the webhook: %s (trying again)", describe(error))
                 await pause(stop, backoff(failures, 1.0, POLL_BACKOFF_CAP))
 
-    async def run(self, stop: asyncio.Event, webhook: WebhookConfig | None = None) -> None:
+    async def run(
+        self, stop: asyncio.Event, webhook: WebhookConfig | None = None, shared: bool = False
+    ) -> None:
+        """``shared``: the caller serves this channel's route (:meth:`add_webhook`) beside other channels'."""
         await self.start_bot()
         try:
             chores = [self.keep_menus(stop)]
@@ -228,6 +231,8 @@ class TelegramChannel:
             runner: web.AppRunner | None = None
             if webhook is None:
                 receivers["polling"] = self.poll
+            elif shared:
+                chores.append(self.keep_webhook(stop, webhook))
             else:
                 runner = web.AppRunner(self.webhook_app(webhook.path, webhook.secret))
                 await runner.setup()
