@@ -360,3 +360,34 @@ def test_choices_are_numbered_lines_and_updates_are_keyed_on_the_message() -> No
 @pytest.mark.parametrize("body", [{"message": "x"}, {"result": []}])
 def test_what_is_not_a_message_is_set_aside(body: dict[str, object]) -> None:
     assert inspect_update(body).error is not None
+
+
+async def run_until_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``smebot run`` to its exit (in a thread: the fake answers on this loop)."""
+    return await asyncio.to_thread(
+        subprocess.run, CMD, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+async def test_a_token_the_zalo_bot_api_refuses_gets_a_clear_message(tmp_path: Path) -> None:
+    async with FakeZaloBot(token=TOKEN) as fake:
+        wrong = "1111111111111111111:not-the-token"
+        done = await run_until_exit(environment(tmp_path, fake, SMEBOT_ZALO_BOT_TOKEN=wrong))
+    assert done.returncode == 2
+    assert "Zalo Bot API không chấp nhận token trong SMEBOT_ZALO_BOT_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr and wrong not in done.stderr
+
+
+async def test_an_unreachable_zalo_bot_api_gets_a_clear_message(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    env = environment(tmp_path, None, SMEBOT_ZALO_BOT_TOKEN=TOKEN, SMEBOT_ZALO_BOT_API_URL=url)
+    done = await run_until_exit(env)
+    assert done.returncode == 2
+    assert f"không kết nối được Zalo Bot API tại {url}" in done.stderr
+    assert "Traceback" not in done.stderr and TOKEN not in done.stderr
+
+
+async def test_with_no_channel_configured_the_existing_message(tmp_path: Path) -> None:
+    done = await run_until_exit(environment(tmp_path, None))
+    assert done.returncode == 2
+    assert "SMEBOT_TELEGRAM_TOKEN" in done.stderr and "Traceback" not in done.stderr
