@@ -242,6 +242,31 @@ class AttachmentStore:
                     "archive", name=clean_name(name), member=clean_name(member.filename)
                 ) from refused
 
+    def keep_programme(self, name: str, content: bytes) -> FileInfo:
+        """An officer's programme file (``/programme_add``, issue 16): YAML text, not a document kind, so
+        only a ``.yaml``/``.yml`` name, UTF-8 text without control characters, within the size limit."""
+        self.check(name, "application/yaml", len(content))
+        shown = clean_name(name)
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Refused("programme_text", name=shown) from None
+        if not name.lower().endswith((".yaml", ".yml")) or any(
+            ord(ch) < 32 and ch not in "\n\r\t" for ch in text
+        ):
+            raise Refused("programme_text", name=shown)
+        digest = hashlib.sha256(content).hexdigest()
+        folder = self.root / digest[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{digest}.yaml"
+        if not path.exists():
+            tmp = path.with_suffix(".yaml.part")
+            tmp.write_bytes(content)
+            tmp.replace(path)
+        return FileInfo(
+            name=shown, mime="application/yaml", size_bytes=len(content), sha256=digest, path=str(path)
+        )
+
     def keep(self, name: str, content: bytes, mime: str | None = None) -> FileInfo:
         """Store a file the user sent (``mime``, what their app declared, is not trusted)."""
         self.check(name, mime or "", len(content))

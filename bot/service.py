@@ -363,7 +363,8 @@ class Service:
             inp = Input(text="/programme_add " + inp.text[len("/programme_add\n") :], file=inp.file)
         command = inp.command
         if command and command[0] == "/programme_add" and inp.file is not None:  # the YAML as a file
-            command = (command[0], Path(inp.file.path).read_text(encoding="utf-8", errors="replace"))
+            command = (command[0], Path(inp.file.path).read_text(encoding="utf-8-sig", errors="replace"))
+            inp = Input(text=inp.text)  # never an owner's attachment
         outcome: EngineOutcome | None = None
         refused: tuple[Effect, ...] = ()
         if command and command[0] == "/programmes" and self.staff.role(s, key)[0] == "owner":

@@ -46,9 +46,11 @@ def to_input(line: str, last: list[Rendered], store: AttachmentStore, lang: str)
         except Refused as refused:
             return t(f"file.refused.{refused.code}", lang, **refused.params)
     if text.startswith("/programme_add ") and Path(text[15:].strip()).expanduser().is_file():
-        # an officer's programme file (YAML, not an attachment kind): sent as the text after the command
-        yaml_text = Path(text[15:].strip()).expanduser().read_text(encoding="utf-8", errors="replace")
-        return Input(text="/programme_add " + yaml_text)
+        path = Path(text[15:].strip()).expanduser()  # an officer's programme file (YAML), attached
+        try:
+            return Input(text="/programme_add", file=store.keep_programme(path.name, path.read_bytes()))
+        except Refused as refused:
+            return t(f"file.refused.{refused.code}", lang, **refused.params)
     wanted = fold(text)
     for reply in last:
         for button in reply.buttons:

@@ -114,7 +114,10 @@ class TelegramAdapter:
                 self.attachments.check(name, mime, max(size, 1))
                 telegram_file = await self.bot.get_file(file_id)
                 content = bytes(await telegram_file.download_as_bytearray())
-                info = self.attachments.keep(name, content, mime)
+                if (message.caption or "").strip().startswith("/programme_add"):  # an officer's YAML
+                    info = self.attachments.keep_programme(name, content)
+                else:
+                    info = self.attachments.keep(name, content, mime)
             except FileRefused as refused:
                 return Notice(external_id, f"file.refused.{refused.code}", refused.params)
             except TelegramError as error:  # the user is asked to send it again
