@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.models import Dossier, Event, StoredProgramme
 from conversations.engine import FileInfo
+from rules.catalogue import PROGRAMME_DIR as PROGRAMMES
 from tests.driver import Clock, Owner, open_service
 from tests.test_officer import DECLARE, QUANG_TRI, staff
 
@@ -187,3 +188,18 @@ async def test_in_english_for_an_english_officer_and_owner(env: tuple) -> None:
     assert "Quang Tri 2026 digital transformation support for small firms" in shown
     assert "up to 45 million VND" in shown and "applications until 31/12/2026" in shown
     assert "Type /new to apply" in shown
+
+
+async def test_a_real_size_programme_file_is_not_cut(env: tuple, tmp_path: Path) -> None:
+    """The Vĩnh Thủy plan (8.7 KB, over a message's 4,096 characters) under a new id, as a file."""
+    service, _, _ = env
+    admin = (await staff(service))[0]
+    text = (PROGRAMMES / "vinh-thuy-2026-khuyen-cong.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: vinh-thuy-2026-khuyen-cong", "id: vinh-thuy-2027")
+    text = text.replace("id: vt-", "id: vt27-")
+    assert len(text) > 4096
+    path = tmp_path / "vinh-thuy-2027.yaml"
+    path.write_text(text, encoding="utf-8")
+    file = FileInfo(path.name, "application/yaml", path.stat().st_size, "0" * 64, str(path))
+    assert "Đã lưu bản nháp «vinh-thuy-2027» (phiên bản 1)" in await admin.send("/programme_add", file=file)
+    assert "4 mục hỗ trợ" in admin.transcript[-1]
