@@ -240,7 +240,7 @@ async def test_a_group_gets_only_a_pointer_and_a_sticker_a_request_for_text(tmp_
             await asyncio.sleep(0.5)
         group = fake.sent_to("g-4455")
         assert len(group) == 1 and "tin nhắn riêng" in (group[0].text or "")
-    # the group message started no conversation and stored nothing of what was written
+    # the group message started no conversation
     assert query(db, "SELECT count(*) FROM conversation_states") == [(0,)]
 
 
