@@ -391,3 +391,21 @@ async def test_with_no_channel_configured_the_existing_message(tmp_path: Path) -
     done = await run_until_exit(environment(tmp_path, None))
     assert done.returncode == 2
     assert "SMEBOT_TELEGRAM_TOKEN" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_a_429_storm_is_waited_out_and_a_file_reply_becomes_a_message(tmp_path: Path) -> None:
+    async with FakeZaloBot(token=TOKEN) as fake:
+        owner = fake.user("5a5a5a5a5a5a5a5a5a5a")
+        with smebot_run(environment(tmp_path, fake)):
+            fake.inject("sendMessage", 429, times=3, retry_after=1)
+            await owner.send_text("Xin chào")
+            await wait_text(owner, "Bạn có đồng ý không?")
+            await owner.send_text("1")
+            await wait_text(owner, "Tên doanh nghiệp")
+            before = len(owner.received())
+            await owner.send_text("/mydata")  # on Telegram, a JSON file: here, a message saying so
+            note = await wait_text(owner, "Zalo Bot không gửi được tệp «", after=before)
+            assert ".json" in (note.text or "")
+        refused = [c for c in fake.calls_of("sendMessage") if c.params.get("chat_id") == owner.user_id]
+        assert len(refused) == len(owner.received()) + 3  # each 429 tried again, nothing doubled
+        assert sum("Bạn có đồng ý không?" in t for t in texts(owner)) == 1
