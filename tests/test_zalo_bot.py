@@ -244,7 +244,9 @@ async def test_a_group_gets_only_a_pointer_and_a_sticker_a_request_for_text(tmp_
     assert query(db, "SELECT count(*) FROM conversation_states") == [(0,)]
 
 
-async def test_a_zalo_webhook_with_a_bad_secret_is_refused_with_no_state_change(tmp_path: Path) -> None:
+async def test_a_zalo_webhook_with_a_bad_secret_is_refused_with_no_state_change_on_the_shared_server(
+    tmp_path: Path,
+) -> None:
     db = tmp_path / "smebot.db"
     port = free_port()
     url = f"http://127.0.0.1:{port}/zalo"
@@ -256,8 +258,13 @@ async def test_a_zalo_webhook_with_a_bad_secret_is_refused_with_no_state_change(
         SMEBOT_ZALO_BOT_WEBHOOK_URL=url,
         SMEBOT_ZALO_BOT_WEBHOOK_SECRET=secret,
     )
-    async with FakeZaloBot(token=TOKEN) as fake:
+    async with FakeZaloBot(token=TOKEN) as fake, FakeTelegram(token=TELEGRAM_TOKEN) as telegram:
         env |= {"SMEBOT_ZALO_BOT_TOKEN": TOKEN, "SMEBOT_ZALO_BOT_API_URL": fake.base_url}
+        env |= {  # Telegram's webhook on the same server
+            "SMEBOT_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+            "SMEBOT_TELEGRAM_API_URL": telegram.base_url,
+            "SMEBOT_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        }
         owner = fake.user("1234abcd5678ef901234")
         message = {
             "from": {"id": owner.user_id, "display_name": "An"},
@@ -286,7 +293,12 @@ async def test_a_zalo_webhook_with_a_bad_secret_is_refused_with_no_state_change(
             before = len(owner.received())
             await owner.send_text("1")
             await wait_text(owner, "Tên doanh nghiệp", after=before)
+            lan = telegram.user(7001, "Lan")  # Telegram, through its route on the one server
+            await lan.send_text("/start")
+            assert await lan.wait_for("Nghị định 13", timeout=30)
         assert not fake.calls_of("getUpdates")  # no polling in webhook mode
+        assert not telegram.calls("getUpdates")
+        assert [a.status for a in telegram.webhook_attempts()] == [200]
         assert all(a.status == 200 for a in fake.webhook_attempts)
     assert not fake.sent_to("forged0001")
     assert query(db, "SELECT count(*) FROM processed_updates WHERE update_id='m:forged0001'") == [(0,)]
