@@ -58,6 +58,7 @@ from conversations.owner.handler import resume
 from conversations.programme_effects import ProgrammeStatus
 from locales import t
 from rules.catalogue import Catalogue
+from rules.dossier import OPEN
 from rules.usage import used_this_year
 
 log = logging.getLogger("smebot.service")
@@ -447,7 +448,7 @@ class Service:
         (the one being declared, else the saved one) across accounts and channels (TT06 Art. 3.5)."""
         today = self.today()
         dossiers = repo.dossiers_of(s, user.id) if n_dossiers else []
-        open_ids = {i.item_id for d in dossiers if d.status in repo.OPEN_STATUSES for i in d.items}
+        open_ids = {i.item_id for d in dossiers if d.status in OPEN for i in d.items}
         tax_code = str(answered_code) if answered_code else enterprise.tax_code if enterprise else None
         received = repo.received_this_year(s, user.id, tax_code, today.year) if n_dossiers or tax_code else []
         used = used_this_year(received, today.year, self.catalogue)

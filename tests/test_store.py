@@ -245,14 +245,16 @@ async def test_get_or_create_user_survives_a_lost_race(
 ) -> None:
     """Another session inserted the user after our select: the savepoint absorbs the IntegrityError."""
     winner = await new_user(sessions, "7")
-    real_lookup = repo._user_by_identity
+    from bot.store import users
+
+    real_lookup = users._user_by_identity
     calls: list[str] = []
 
     def stale_once(s: Session, channel: str, external_id: str) -> User | None:
         calls.append(external_id)
         return None if len(calls) == 1 else real_lookup(s, channel, external_id)
 
-    monkeypatch.setattr(repo, "_user_by_identity", stale_once)
+    monkeypatch.setattr(users, "_user_by_identity", stale_once)
     async with sessions() as s, s.begin():
         loser = await s.run_sync(repo.get_or_create_user, "telegram", "7")
         await s.run_sync(

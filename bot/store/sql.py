@@ -10,6 +10,8 @@ from sqlalchemy import CursorResult, Executable
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+Json = dict[str, Any]  # a JSON column's value
+
 
 def dialect(s: Session) -> str:
     return s.get_bind().dialect.name
