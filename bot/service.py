@@ -40,8 +40,10 @@ from bot.effects import (
 from bot.effects.views import dossier_view, owner_history
 from bot.programmes import live_catalogue, live_staff, records
 from bot.staff import Staff, officer_context
-from bot.store import inbox, outbox, repo
+from bot.store import dossiers as dossiers_store
+from bot.store import inbox, outbox
 from bot.store import programmes as stored_programmes
+from bot.store import users as users_store
 from bot.store.db import Database
 from bot.store.models import Enterprise, User
 from conversations.context import Context
@@ -160,7 +162,7 @@ class Service:
         self, channel: str, external_id: str, inp: Input, update: tuple[str, str] | None = None
     ) -> Outcome:
         """One message. With ``update`` (source, update id) it is handled at most once."""
-        key = repo.user_key(channel, external_id)
+        key = users_store.user_key(channel, external_id)
         if not self._programmes_loaded:
             await self.reload_programmes()
         async with self._serial(key):
@@ -242,7 +244,7 @@ class Service:
         def work(s: Session) -> Outcome:
             if update is not None and not inbox.claim_update(s, *update):
                 return Outcome(duplicate=True)
-            user, saved, _, _ = repo.user_snapshot(s, channel, external_id)
+            user, saved, _, _ = users_store.user_snapshot(s, channel, external_id)
             lang = State.from_json(saved or {"lang": user.lang}).lang
             replies = [Rendered(t(key, lang, **params))]
             return Outcome(replies, lang, queued=self.finish(s, user, replies, update))
@@ -261,11 +263,8 @@ class Service:
         or an export is not rendered here: it goes to ``later``, queued after the commit."""
         if user.channel not in self.outbox_channels or not replies:
             return []
-        tag = (
-            f"{update[0]}:{update[1]}"
-            if update
-            else f"{repo.user_key(user.channel, user.external_id)}:{dt.datetime.now(dt.UTC).timestamp()}"
-        )
+        key = users_store.user_key(user.channel, user.external_id)
+        tag = f"{update[0]}:{update[1]}" if update else f"{key}:{dt.datetime.now(dt.UTC).timestamp()}"
         queued = []
         for i, reply in enumerate(replies):
             slow = tuple(d for d in reply.documents if isinstance(d, ChartDocument | ExportDocuments))
@@ -287,7 +286,7 @@ class Service:
         payload = self.reply_payload(Rendered("", (), tuple(rendered)), later.dedup_key)
 
         def work(s: Session) -> list[Queued]:
-            user = repo.get_or_create_user(s, later.channel, later.external_id)
+            user = users_store.get_or_create_user(s, later.channel, later.external_id)
             outbox_id = outbox.enqueue(s, user, payload, dedup_key=later.dedup_key)
             return [] if outbox_id is None else [Queued(outbox_id, later.user_id, later.external_id, payload)]
 
@@ -312,7 +311,7 @@ class Service:
                 continue
 
             def read(s: Session, request: DossierDocuments = document) -> dict[str, Any] | None:
-                dossier = repo.dossier_by_ref(s, request.ref)
+                dossier = dossiers_store.dossier_by_ref(s, request.ref)
                 return document_data(env, dossier, request.lang) if dossier is not None else None
 
             data = await self.db.run(read)
@@ -353,8 +352,8 @@ class Service:
         self, s: Session, channel: str, external_id: str, key: str, inp: Input
     ) -> tuple[User, EngineOutcome, Results]:
         """Load, run the engine (owner or staff), apply the effects, save the state."""
-        user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
-        repo.lock_user(s, user.id)
+        user, saved, enterprise, n_dossiers = users_store.user_snapshot(s, channel, external_id)
+        users_store.lock_user(s, user.id)
         if user.unreachable:  # they wrote to us: reachable again, even after blocking the bot once
             user.unreachable = False
         state = State.from_json(saved or {"lang": user.lang})
@@ -393,7 +392,7 @@ class Service:
             outcome = owner_handle(state, inp, ctx)
         results = self.apply(s, user, key, (*refused, *outcome.effects), outcome.state.lang)
         if not results.forget:
-            repo.save_state(s, user.id, outcome.state.to_json(), exists=saved is not None)
+            users_store.save_state(s, user.id, outcome.state.to_json(), exists=saved is not None)
             if user.lang != outcome.state.lang:
                 user.lang = outcome.state.lang
             if channel in self.inline_channels:
@@ -418,7 +417,7 @@ class Service:
         def work(s: Session) -> Outcome:
             if update is not None and not inbox.claim_update(s, *update):
                 return Outcome(duplicate=True)
-            user, saved, enterprise, n_dossiers = repo.user_snapshot(s, channel, external_id)
+            user, saved, enterprise, n_dossiers = users_store.user_snapshot(s, channel, external_id)
             state = State.from_json(saved or {"lang": user.lang})
             lang = state.lang
             replies = [Rendered(t("error_apology", lang))]
@@ -447,10 +446,14 @@ class Service:
         """What the core needs to know before a step. The firm's year of support is counted by its tax code
         (the one being declared, else the saved one) across accounts and channels (TT06 Art. 3.5)."""
         today = self.today()
-        dossiers = repo.dossiers_of(s, user.id) if n_dossiers else []
+        dossiers = dossiers_store.dossiers_of(s, user.id) if n_dossiers else []
         open_ids = {i.item_id for d in dossiers if d.status in OPEN for i in d.items}
         tax_code = str(answered_code) if answered_code else enterprise.tax_code if enterprise else None
-        received = repo.received_this_year(s, user.id, tax_code, today.year) if n_dossiers or tax_code else []
+        received = (
+            dossiers_store.received_this_year(s, user.id, tax_code, today.year)
+            if n_dossiers or tax_code
+            else []
+        )
         used = used_this_year(received, today.year, self.catalogue)
         return Context(
             today=today,
@@ -461,7 +464,11 @@ class Service:
             used=used,
             dossiers=tuple(
                 dossier_view(
-                    d, owner_history(repo.events_of(s, d.id), repo.user_key(user.channel, user.external_id))
+                    d,
+                    owner_history(
+                        dossiers_store.events_of(s, d.id),
+                        users_store.user_key(user.channel, user.external_id),
+                    ),
                 )
                 for d in dossiers
             ),

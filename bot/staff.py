@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.store import repo
+from bot.store import dossiers as dossiers_store
+from bot.store import officers as officers_store
 from bot.store.models import Attachment, Dossier
 from conversations.officer import request as requests
 from conversations.officer.context import (
@@ -41,7 +42,7 @@ class Staff:
     def role(self, s: Session, user_key: str) -> tuple[str, Agency | None]:
         if user_key.lower() in self.admins:
             return "admin", None
-        officer = repo.officer_of(s, user_key)
+        officer = officers_store.officer_of(s, user_key)
         if officer is not None and officer.agency_id in self.agencies:
             return "officer", self.agencies[officer.agency_id]
         return "owner", None
@@ -131,7 +132,7 @@ def _last_change(value: object) -> tuple[str, str] | None:
 
 
 def history(s: Session, dossier_id: int) -> list[HistoryEntry]:
-    return [HistoryEntry(e.at, e.actor, e.action, e.note) for e in repo.events_of(s, dossier_id)]
+    return [HistoryEntry(e.at, e.actor, e.action, e.note) for e in dossiers_store.events_of(s, dossier_id)]
 
 
 def officer_context(
@@ -144,15 +145,17 @@ def officer_context(
     agency: Agency | None,
     with_history_of: str | None = None,
 ) -> OfficerContext:
-    dossiers = repo.agency_dossiers(s, agency.id if agency else None)
+    dossiers = dossiers_store.agency_dossiers(s, agency.id if agency else None)
     wanted = (with_history_of or "").strip().split(" ")[0].upper()
     records = tuple(
-        record(d, history(s, d.id), file_records(d, repo.dossier_attachments(s, d.id)))
+        record(d, history(s, d.id), file_records(d, dossiers_store.dossier_attachments(s, d.id)))
         if d.ref == wanted
         else record(d)
         for d in dossiers
     )
-    officers = tuple((o.user_key, o.agency_id) for o in repo.list_officers(s)) if role == "admin" else ()
+    officers = (
+        tuple((o.user_key, o.agency_id) for o in officers_store.list_officers(s)) if role == "admin" else ()
+    )
     keys = {actor, *(key for key, _ in officers)}
     interests = {key: interest(s, key) for key in keys}
     return OfficerContext(
@@ -171,5 +174,5 @@ def officer_context(
 
 def interest(s: Session, user_key: str) -> Interest:
     """What a staff member is recorded against: their user, and the tax codes of their firm and dossiers."""
-    user_id, tax_codes = repo.interests_of(s, user_key)
+    user_id, tax_codes = officers_store.interests_of(s, user_key)
     return Interest(user_id, frozenset(tax_codes))

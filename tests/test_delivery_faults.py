@@ -24,7 +24,8 @@ from bot.channels.telegram import TelegramChannel, api_urls, make_bot
 from bot.pipeline.delivery import split_text, valid_text
 from bot.service import Service
 from bot.staff import Staff
-from bot.store import outbox, repo
+from bot.store import outbox
+from bot.store import users as users_store
 from bot.store.db import Database, open_db
 from bot.store.models import Outbox
 from locales import t
@@ -95,7 +96,7 @@ async def queue(bed: Bed, external_id: str, payload: dict[str, Any]) -> int:
     """Put a reply in the outbox as the service does, and tell the sender."""
 
     def work(s: Any) -> int:
-        user = repo.get_or_create_user(s, "telegram", external_id)
+        user = users_store.get_or_create_user(s, "telegram", external_id)
         s.flush()
         outbox_id = outbox.enqueue(s, user, {"kind": "reply", "buttons": [], "documents": [], **payload})
         assert outbox_id is not None
@@ -293,7 +294,7 @@ async def test_an_erased_message_stays_erased_whatever_its_send_became(bed: Bed)
     """An erasure while a message is being sent: the send's outcome never brings the row back."""
 
     def queue_erase_then_outcomes(s: Any) -> int:  # one transaction: the sender never sees the row
-        user = repo.get_or_create_user(s, "telegram", "3800")
+        user = users_store.get_or_create_user(s, "telegram", "3800")
         s.flush()
         outbox_id = outbox.enqueue(s, user, {"kind": "reply", "text": "Nội dung riêng", "buttons": []})
         assert outbox_id is not None

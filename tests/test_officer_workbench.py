@@ -31,7 +31,8 @@ from bot.channels.telegram import TelegramChannel, make_bot
 from bot.documents.charts import number_text, stats_figure
 from bot.service import Service
 from bot.staff import DEFAULT_AGENCIES, Staff
-from bot.store import repo
+from bot.store import dossiers as dossiers_store
+from bot.store import users as users_store
 from bot.store.db import open_db
 from bot.store.models import Dossier, Event, User, utcnow
 from conversations.officer.handler import ADMIN_COMMANDS, OFFICER_COMMANDS
@@ -144,13 +145,13 @@ async def seed(
     firm = {**PROFILE, **(profile or {})}
 
     def work(s: Any) -> str:
-        user = repo.get_or_create_user(s, "console", owner)
+        user = users_store.get_or_create_user(s, "console", owner)
         if user.consent_at is None:
             user.consent_at, user.consent_version = utcnow(), "2026-12-01"
         # the firm (name, tax code) the owner is recorded against; the journey's own answers are not needed
-        enterprise = repo.upsert_enterprise(s, user.id, firm["name"], firm["tax_code"], {})
+        enterprise = users_store.upsert_enterprise(s, user.id, firm["name"], firm["tax_code"], {})
         checklist = list(dict.fromkeys(e for i in items for e in i["data"]["evidence"]))
-        d = repo.add_dossier(
+        d = dossiers_store.add_dossier(
             s,
             user_id=user.id,
             enterprise_id=enterprise.id,
@@ -174,7 +175,7 @@ async def seed(
             items=items,
         )
         d.agency_id = agency
-        repo.add_event(s, f"console:{owner}", "file", dossier_id=d.id, after={"status": status})
+        dossiers_store.add_event(s, f"console:{owner}", "file", dossier_id=d.id, after={"status": status})
         return d.ref
 
     return await service.db.run(work)

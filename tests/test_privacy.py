@@ -35,7 +35,9 @@ from sqlalchemy.orm import Session
 
 from bot import logs
 from bot.service import Service, delivered
-from bot.store import inbox, repo
+from bot.store import dossiers as dossiers_store
+from bot.store import inbox
+from bot.store import users as users_store
 from bot.store.db import Database, open_db
 from bot.store.models import ConversationState, Enterprise, Event, Outbox, ProcessedUpdate, User
 from conversations.engine import FileInfo, Input
@@ -71,7 +73,7 @@ class Chat:
             self.next_id += 1
             update_id = self.next_id
             payload = {"update_id": update_id, "message": {"from": {"id": self.external_id}, "text": text}}
-            key = repo.user_key("telegram", self.external_id)
+            key = users_store.user_key("telegram", self.external_id)
             await self.db.run(lambda s: inbox.record_update(s, "telegram", str(update_id), key, payload))
         outcome = await self.service.handle(
             "telegram", self.external_id, Input(text=text, file=file), update=("telegram", str(update_id))
@@ -164,7 +166,7 @@ async def test_erasure_keeps_what_the_law_keeps_and_says_why(service: Service, t
     def setup(s: Session) -> list[str]:
         refs = []
         for status in ("approved", "in_review", "rejected"):
-            dossier = repo.add_dossier(
+            dossier = dossiers_store.add_dossier(
                 s,
                 user_id=user.id,
                 enterprise_id=None,
@@ -186,7 +188,7 @@ async def test_erasure_keeps_what_the_law_keeps_and_says_why(service: Service, t
             )
             path = files / f"{status}.pdf"
             path.write_bytes(PDF + status.encode())
-            repo.add_attachment(
+            dossiers_store.add_attachment(
                 s,
                 user_id=user.id,
                 dossier_id=dossier.id,

@@ -26,7 +26,10 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bot.store import inbox, outbox, repo
+from bot.store import dossiers as dossiers_store
+from bot.store import inbox, outbox
+from bot.store import privacy as privacy_store
+from bot.store import users as users_store
 from bot.store.db import alembic_config, open_database, open_db, session_factory
 from bot.store.models import Base, ConversationState, DossierItem, Event, Outbox, ProcessedUpdate, User
 
@@ -65,7 +68,7 @@ def sessions(engine: AsyncEngine) -> Sessions:
 
 async def new_user(sessions: Sessions, external_id: str = "42", **fields: Any) -> User:
     async with sessions() as s, s.begin():
-        user = await s.run_sync(repo.get_or_create_user, "telegram", external_id)
+        user = await s.run_sync(users_store.get_or_create_user, "telegram", external_id)
         for key, value in fields.items():
             setattr(user, key, value)
     return user
@@ -101,7 +104,7 @@ async def file_dossier(
     enterprise_id: int | None = None,
 ) -> Any:
     return await s.run_sync(
-        repo.add_dossier,
+        dossiers_store.add_dossier,
         user_id=user_id,
         enterprise_id=enterprise_id,
         year=year,
@@ -183,7 +186,7 @@ async def test_a_write_lock_held_by_another_process_does_not_freeze_the_loop(tmp
 
         ticking = asyncio.create_task(ticker())
         started = time.monotonic()
-        user_id = await db.run(lambda s: repo.get_or_create_user(s, "telegram", "7").id)
+        user_id = await db.run(lambda s: users_store.get_or_create_user(s, "telegram", "7").id)
         waited = time.monotonic() - started
         ticking.cancel()
         assert user_id > 0
@@ -228,13 +231,13 @@ conn.execute("COMMIT")
 
 async def test_get_or_create_user_inserts_once(sessions: Sessions) -> None:
     async with sessions() as s, s.begin():
-        first = await s.run_sync(repo.get_or_create_user, "telegram", "42")
-        again = await s.run_sync(repo.get_or_create_user, "telegram", "42")
-        other = await s.run_sync(repo.get_or_create_user, "zalo", "42")
+        first = await s.run_sync(users_store.get_or_create_user, "telegram", "42")
+        again = await s.run_sync(users_store.get_or_create_user, "telegram", "42")
+        other = await s.run_sync(users_store.get_or_create_user, "zalo", "42")
     assert first is again and first.id != other.id
     assert (first.lang, first.role, first.unreachable, first.deleted_at) == ("vi", "owner", False, None)
     async with sessions() as s:
-        stored = await s.run_sync(repo.get_or_create_user, "telegram", "42")
+        stored = await s.run_sync(users_store.get_or_create_user, "telegram", "42")
         assert stored.id == first.id
         assert stored.created_at.tzinfo is UTC
         assert await count(s, User) == 2
@@ -256,20 +259,20 @@ async def test_get_or_create_user_survives_a_lost_race(
 
     monkeypatch.setattr(users, "_user_by_identity", stale_once)
     async with sessions() as s, s.begin():
-        loser = await s.run_sync(repo.get_or_create_user, "telegram", "7")
+        loser = await s.run_sync(users_store.get_or_create_user, "telegram", "7")
         await s.run_sync(
-            repo.save_state, loser.id, {"step": "consent"}
+            users_store.save_state, loser.id, {"step": "consent"}
         )  # the outer transaction is still usable
     assert loser.id == winner.id and calls == ["7", "7"]
     async with sessions() as s:
         assert await count(s, User) == 1
-        assert await s.run_sync(repo.load_state, winner.id) == {"step": "consent"}
+        assert await s.run_sync(users_store.load_state, winner.id) == {"step": "consent"}
 
 
 async def test_concurrent_first_messages_create_one_user(sessions: Sessions) -> None:
     async def first_message() -> int:
         async with sessions() as s, s.begin():
-            user = await s.run_sync(repo.get_or_create_user, "zalo", "z-1")
+            user = await s.run_sync(users_store.get_or_create_user, "zalo", "z-1")
             await asyncio.sleep(0.02)  # hold the transaction while the others arrive
             return user.id
 
@@ -283,14 +286,14 @@ async def test_state_round_trip_and_version_bump(sessions: Sessions) -> None:
     user = await new_user(sessions)
     state = {"flow": "size", "answers": {"revenue_vnd": 10**15, "sector": "siêu nhỏ"}, "history": [1, 2]}
     async with sessions() as s, s.begin():
-        assert await s.run_sync(repo.load_state, user.id) is None
-        await s.run_sync(repo.save_state, user.id, state)
+        assert await s.run_sync(users_store.load_state, user.id) is None
+        await s.run_sync(users_store.save_state, user.id, state)
     async with sessions() as s, s.begin():
-        assert await s.run_sync(repo.load_state, user.id) == state
+        assert await s.run_sync(users_store.load_state, user.id) == state
         assert await s.scalar(select(ConversationState.version)) == 1
-        await s.run_sync(repo.save_state, user.id, {"flow": "items"})
+        await s.run_sync(users_store.save_state, user.id, {"flow": "items"})
     async with sessions() as s:
-        assert await s.run_sync(repo.load_state, user.id) == {"flow": "items"}
+        assert await s.run_sync(users_store.load_state, user.id) == {"flow": "items"}
         row = await s.get(ConversationState, user.id)
         assert row is not None and row.version == 2 and row.updated_at.tzinfo is UTC
 
@@ -301,14 +304,14 @@ async def test_lock_user_serialises_read_modify_write(sessions: Sessions) -> Non
 
     async def handle_update() -> None:
         async with sessions() as s, s.begin():
-            await s.run_sync(repo.lock_user, user.id)
-            state = await s.run_sync(repo.load_state, user.id) or {"n": 0}
+            await s.run_sync(users_store.lock_user, user.id)
+            state = await s.run_sync(users_store.load_state, user.id) or {"n": 0}
             await asyncio.sleep(0.005)  # let the other workers run into the lock
-            await s.run_sync(repo.save_state, user.id, {"n": state["n"] + 1})
+            await s.run_sync(users_store.save_state, user.id, {"n": state["n"] + 1})
 
     await asyncio.gather(*(handle_update() for _ in range(10)))
     async with sessions() as s:
-        assert await s.run_sync(repo.load_state, user.id) == {"n": 10}
+        assert await s.run_sync(users_store.load_state, user.id) == {"n": 10}
         assert await s.scalar(select(ConversationState.version)) == 10
 
 
@@ -317,25 +320,25 @@ async def test_lock_user_serialises_read_modify_write(sessions: Sessions) -> Non
 
 async def test_refs_are_sequential_per_year_and_gapless_on_rollback(sessions: Sessions) -> None:
     async with sessions() as s, s.begin():
-        refs = [await s.run_sync(repo.next_dossier_ref, 2026) for _ in range(3)]
-        refs.append(await s.run_sync(repo.next_dossier_ref, 2027))
+        refs = [await s.run_sync(dossiers_store.next_dossier_ref, 2026) for _ in range(3)]
+        refs.append(await s.run_sync(dossiers_store.next_dossier_ref, 2027))
     assert refs == ["HS-2026-000001", "HS-2026-000002", "HS-2026-000003", "HS-2027-000001"]
     async with sessions() as s:
         async with s.begin():
-            assert await s.run_sync(repo.next_dossier_ref, 2026) == "HS-2026-000004"
+            assert await s.run_sync(dossiers_store.next_dossier_ref, 2026) == "HS-2026-000004"
             await s.rollback()
         async with s.begin():
-            assert await s.run_sync(repo.next_dossier_ref, 2026) == "HS-2026-000004"
+            assert await s.run_sync(dossiers_store.next_dossier_ref, 2026) == "HS-2026-000004"
 
 
 async def test_refs_stay_distinct_under_20_concurrent_sessions(sessions: Sessions) -> None:
     async def allocate() -> str:
         async with sessions() as s, s.begin():
-            return await s.run_sync(repo.next_dossier_ref, 2026)
+            return await s.run_sync(dossiers_store.next_dossier_ref, 2026)
 
     refs = await asyncio.gather(*(allocate() for _ in range(20)))
     assert len(set(refs)) == 20
-    assert sorted(refs) == [repo.format_ref(2026, n) for n in range(1, 21)]
+    assert sorted(refs) == [dossiers_store.format_ref(2026, n) for n in range(1, 21)]
 
 
 # dossiers
@@ -350,9 +353,9 @@ async def test_received_this_year_counts_the_firm_by_tax_code_across_accounts_tt
     zalo = await new_user(sessions, "11")
     other = await new_user(sessions, "12")
     async with sessions() as s, s.begin():
-        firm_a = await s.run_sync(repo.upsert_enterprise, telegram.id, "Gốm Việt", "0312345678", {})
-        firm_b = await s.run_sync(repo.upsert_enterprise, zalo.id, "Gốm Việt", "0312345678", {})
-        firm_c = await s.run_sync(repo.upsert_enterprise, other.id, "Khác", "0109999999", {})
+        firm_a = await s.run_sync(users_store.upsert_enterprise, telegram.id, "Gốm Việt", "0312345678", {})
+        firm_b = await s.run_sync(users_store.upsert_enterprise, zalo.id, "Gốm Việt", "0312345678", {})
+        firm_c = await s.run_sync(users_store.upsert_enterprise, other.id, "Khác", "0109999999", {})
         units = {"data": {"supported_units": 2}, "quantity": 2}
         await file_dossier(
             s, zalo.id, "approved", [item("C", 20_000_000, approved_vnd=20_000_000, **units)], 2026, firm_b.id
@@ -362,9 +365,9 @@ async def test_received_this_year_counts_the_firm_by_tax_code_across_accounts_tt
         )
         assert firm_a.id != firm_b.id
     async with sessions() as s:
-        rows = await s.run_sync(repo.received_this_year, telegram.id, "0312345678", 2026)
+        rows = await s.run_sync(dossiers_store.received_this_year, telegram.id, "0312345678", 2026)
         assert [(r.item_id, r.vnd, r.units) for r in rows] == [("C", 20_000_000, 2)]
-        assert await s.run_sync(repo.received_this_year, telegram.id, None, 2026) == []
+        assert await s.run_sync(dossiers_store.received_this_year, telegram.id, None, 2026) == []
 
 
 async def test_add_dossier_open_items_and_used_this_year(sessions: Sessions) -> None:
@@ -385,18 +388,22 @@ async def test_add_dossier_open_items_and_used_this_year(sessions: Sessions) -> 
     assert [i.item_id for i in submitted.items] == ["A", "B"]
 
     async with sessions() as s:
-        assert await s.run_sync(repo.open_item_ids, owner.id) == {"A", "B", "E"}
-        assert received(await s.run_sync(repo.received_this_year, owner.id, None, 2026)) == {"C": 50_000_000}
-        assert received(await s.run_sync(repo.received_this_year, owner.id, None, 2025)) == {"C": 9_000_000}
-        assert await s.run_sync(repo.received_this_year, neighbour.id, None, 2026) == []
-        mine = await s.run_sync(repo.dossiers_of, owner.id)
+        assert await s.run_sync(dossiers_store.open_item_ids, owner.id) == {"A", "B", "E"}
+        assert received(await s.run_sync(dossiers_store.received_this_year, owner.id, None, 2026)) == {
+            "C": 50_000_000
+        }
+        assert received(await s.run_sync(dossiers_store.received_this_year, owner.id, None, 2025)) == {
+            "C": 9_000_000
+        }
+        assert await s.run_sync(dossiers_store.received_this_year, neighbour.id, None, 2026) == []
+        mine = await s.run_sync(dossiers_store.dossiers_of, owner.id)
         assert [d.ref for d in mine][:2] == [needs_info.ref, "HS-2026-000004"]  # newest first
         assert len(mine) == 6 and mine[-1].ref == submitted.ref
         assert [i.cost_vnd for i in mine[-1].items] == [10**15, 10_000_000]  # BigInteger round trip
-        found = await s.run_sync(repo.dossier_by_ref, submitted.ref)
+        found = await s.run_sync(dossiers_store.dossier_by_ref, submitted.ref)
         assert found is not None and found.attachments == [] and len(found.items) == 2
         assert found.data == {"declaration": {"workers": 5}} and found.created_at.tzinfo is UTC
-        assert await s.run_sync(repo.dossier_by_ref, "HS-1999-000001") is None
+        assert await s.run_sync(dossiers_store.dossier_by_ref, "HS-1999-000001") is None
 
 
 async def test_money_must_be_int(sessions: Sessions) -> None:
@@ -409,28 +416,30 @@ async def test_money_must_be_int(sessions: Sessions) -> None:
 async def test_enterprise_upsert_keeps_one_profile(sessions: Sessions) -> None:
     user = await new_user(sessions)
     async with sessions() as s, s.begin():
-        created = await s.run_sync(repo.upsert_enterprise, user.id, "Cơ sở Lan", None, {"sector": "trade"})
+        created = await s.run_sync(
+            users_store.upsert_enterprise, user.id, "Cơ sở Lan", None, {"sector": "trade"}
+        )
     async with sessions() as s, s.begin():
         updated = await s.run_sync(
-            repo.upsert_enterprise, user.id, "Công ty TNHH Lan", "0101234567", {"workers": 8}
+            users_store.upsert_enterprise, user.id, "Công ty TNHH Lan", "0101234567", {"workers": 8}
         )
     assert updated.id == created.id
     async with sessions() as s:
-        stored = await s.run_sync(repo.enterprise_of, user.id)
+        stored = await s.run_sync(users_store.enterprise_of, user.id)
         assert stored is not None
         assert (stored.name, stored.tax_code, stored.profile) == (
             "Công ty TNHH Lan",
             "0101234567",
             {"workers": 8},
         )
-        assert await s.run_sync(repo.enterprise_of, user.id + 1) is None
+        assert await s.run_sync(users_store.enterprise_of, user.id + 1) is None
 
 
 # inbox and outbox
 
 
 async def test_record_update_stores_an_update_once(sessions: Sessions) -> None:
-    key = repo.user_key("telegram", "42")
+    key = users_store.user_key("telegram", "42")
     async with sessions() as s, s.begin():
         assert await s.run_sync(inbox.record_update, "telegram", "1001", key, {"text": "xin chào"}) is True
     async with sessions() as s, s.begin():  # the platform delivers it again
@@ -507,14 +516,14 @@ async def test_naive_datetimes_are_refused(sessions: Sessions) -> None:
 async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> None:
     user = await new_user(sessions, display_name="Chị Lan")
     other = await new_user(sessions, "99")
-    key = repo.user_key("telegram", "42")
+    key = users_store.user_key("telegram", "42")
     async with sessions() as s, s.begin():
         enterprise = await s.run_sync(
-            repo.upsert_enterprise, user.id, "Cơ sở Lan", "0101234567", {"workers": 5}
+            users_store.upsert_enterprise, user.id, "Cơ sở Lan", "0101234567", {"workers": 5}
         )
-        await s.run_sync(repo.save_state, user.id, {"flow": "my_dossiers"})
+        await s.run_sync(users_store.save_state, user.id, {"flow": "my_dossiers"})
         open_one = await s.run_sync(
-            repo.add_dossier,
+            dossiers_store.add_dossier,
             user_id=user.id,
             enterprise_id=enterprise.id,
             year=2026,
@@ -527,7 +536,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
         theirs = await file_dossier(s, other.id, "submitted", [item("A", 1_000_000)])
         attach: dict[str, Any] = {"mime": "application/pdf", "size_bytes": 1024, "sha256": "0" * 64}
         kept_file = await s.run_sync(
-            repo.add_attachment,
+            dossiers_store.add_attachment,
             user_id=user.id,
             dossier_id=open_one.id,
             filename="hop-dong.pdf",
@@ -535,7 +544,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
             **attach,
         )
         await s.run_sync(
-            repo.add_attachment,
+            dossiers_store.add_attachment,
             user_id=user.id,
             dossier_id=closed.id,
             filename="hoa-don.pdf",
@@ -543,10 +552,10 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
             **attach,
         )
         await s.run_sync(
-            repo.add_attachment, user_id=user.id, filename="loose.pdf", path="files/3.pdf", **attach
+            dossiers_store.add_attachment, user_id=user.id, filename="loose.pdf", path="files/3.pdf", **attach
         )
         await s.run_sync(
-            repo.add_event,
+            dossiers_store.add_event,
             "officer:5",
             "review",
             open_one.id,
@@ -554,9 +563,15 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
             {"status": "in_review"},
         )
         await s.run_sync(
-            repo.add_event, "officer:5", "reject", closed.id, None, {"status": "rejected"}, "thiếu hóa đơn"
+            dossiers_store.add_event,
+            "officer:5",
+            "reject",
+            closed.id,
+            None,
+            {"status": "rejected"},
+            "thiếu hóa đơn",
         )
-        await s.run_sync(repo.add_event, "officer:5", "review", theirs.id)
+        await s.run_sync(dossiers_store.add_event, "officer:5", "review", theirs.id)
         await s.run_sync(
             outbox.enqueue, user, {"key": "dossier.rejected"}, dedup_key=f"rejected:{closed.ref}"
         )
@@ -567,8 +582,10 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
         await s.run_sync(inbox.record_update, "telegram", "2", "telegram:99", {"text": "hi"})
 
     async with sessions() as s:
-        assert [a.filename for a in await s.run_sync(repo.unlinked_attachments, user.id)] == ["loose.pdf"]
-        exported = await s.run_sync(repo.export_user_data, user.id)
+        assert [a.filename for a in await s.run_sync(dossiers_store.unlinked_attachments, user.id)] == [
+            "loose.pdf"
+        ]
+        exported = await s.run_sync(privacy_store.export_user_data, user.id)
     assert json.loads(json.dumps(exported)) == exported
     assert exported["user"]["display_name"] == "Chị Lan"
     assert exported["enterprise"]["tax_code"] == "0101234567"
@@ -579,7 +596,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
     assert [e["action"] for e in exported["events"]] == ["review", "reject"]
 
     async with sessions() as s, s.begin():
-        result = await s.run_sync(repo.erase_user, user.id)
+        result = await s.run_sync(privacy_store.erase_user, user.id)
     assert result == {
         "kept_dossiers": [open_one.ref],
         "kept": [(open_one.ref, "in_review")],
@@ -599,10 +616,10 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
     async with sessions() as s:
         erased = await s.get(User, user.id)
         assert erased is not None and erased.display_name is None and erased.deleted_at is not None
-        assert await s.run_sync(repo.load_state, user.id) is None
-        assert await s.run_sync(repo.enterprise_of, user.id) is None
-        assert await s.run_sync(repo.dossier_by_ref, closed.ref) is None
-        kept = await s.run_sync(repo.dossier_by_ref, open_one.ref)
+        assert await s.run_sync(users_store.load_state, user.id) is None
+        assert await s.run_sync(users_store.enterprise_of, user.id) is None
+        assert await s.run_sync(dossiers_store.dossier_by_ref, closed.ref) is None
+        kept = await s.run_sync(dossiers_store.dossier_by_ref, open_one.ref)
         assert kept is not None and kept.enterprise_id is None and kept.status == "in_review"
         assert kept.data == {"enterprise": {"name": "Cơ sở Lan"}} and [i.item_id for i in kept.items] == ["A"]
         assert [a.id for a in kept.attachments] == [kept_file.id]
@@ -611,6 +628,6 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
         assert await count(s, Outbox, Outbox.user_id == other.id) == 1
         assert await count(s, DossierItem) == 2  # the kept dossier's and the other owner's
         assert [u.user_key for u in await s.run_sync(inbox.unprocessed_updates, limit=10)] == ["telegram:99"]
-        assert await s.run_sync(repo.dossier_by_ref, theirs.ref) is not None
-        after = await s.run_sync(repo.export_user_data, user.id)
+        assert await s.run_sync(dossiers_store.dossier_by_ref, theirs.ref) is not None
+        after = await s.run_sync(privacy_store.export_user_data, user.id)
         assert [d["ref"] for d in after["dossiers"]] == [open_one.ref] and after["enterprise"] is None

@@ -25,7 +25,7 @@ from bot.attachments import AttachmentStore
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, WebhookConfig, make_bot
 from bot.service import Service
 from bot.staff import DEFAULT_AGENCIES, Staff
-from bot.store import repo
+from bot.store import users as users_store
 from bot.store.db import Database, open_db
 from rules.agencies import load_agencies
 from rules.catalogue import default_catalogue
@@ -219,8 +219,8 @@ async def test_a_handler_error_gets_an_apology_and_the_question_again(
 
     def failing(s: Any, channel: str, external_id: str, key: str, inp: Any) -> Any:
         if inp.text == "Công ty Lỗi":
-            user_id = repo.user_snapshot(s, channel, external_id)[0].id
-            repo.save_state(s, user_id, {"corrupted": True})  # half-done work, undone with the error
+            user_id = users_store.user_snapshot(s, channel, external_id)[0].id
+            users_store.save_state(s, user_id, {"corrupted": True})  # half-done work, undone with the error
             raise RuntimeError("a bug in a handler")
         return decide(s, channel, external_id, key, inp)
 

@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from bot.staff import Staff
-from bot.store import outbox, repo
+from bot.store import officers as officers_store
+from bot.store import outbox
+from bot.store import users as users_store
 from bot.store.models import User
 from conversations.effects import Effect
 from rules.catalogue import Catalogue
@@ -152,7 +154,7 @@ def notify_staff(s: Session, user_key: str, payload: dict[str, Any], dedup_key: 
     channel, _, external_id = user_key.partition(":")
     if not external_id:
         return False
-    officer = repo.get_or_create_user(s, channel, external_id)
+    officer = users_store.get_or_create_user(s, channel, external_id)
     if officer.deleted_at is not None:
         return False
     outbox.enqueue(s, officer, payload, dedup_key=dedup_key)
@@ -163,4 +165,4 @@ def agency_officers(s: Session, claimed: Any, agency_id: str | None) -> list[str
     """Who hears about a dossier: the officer who has it; nobody has it yet: every officer of its agency."""
     if claimed:
         return [str(claimed)]
-    return [o.user_key for o in repo.list_officers(s) if o.agency_id == agency_id]
+    return [o.user_key for o in officers_store.list_officers(s) if o.agency_id == agency_id]

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.effects.base import Ctx, Document, Env, notify_staff, runs
-from bot.store import outbox, repo
+from bot.store import dossiers as dossiers_store
+from bot.store import officers as officers_store
+from bot.store import outbox
 from bot.store.models import Dossier, User
 from conversations.effects import (
     Assign,
@@ -29,7 +31,7 @@ from locales import has, t
 def transition(e: Transition, ctx: Ctx) -> None:
     """A status move with an optimistic version check; the loser of a race is told who won."""
     s, key = ctx.s, ctx.key
-    dossier = repo.dossier_by_ref(s, e.ref)
+    dossier = dossiers_store.dossier_by_ref(s, e.ref)
     if dossier is None:
         return
     new_data = {**dossier.data, "last_change": {"actor": key, "action": e.action}}
@@ -41,8 +43,8 @@ def transition(e: Transition, ctx: Ctx) -> None:
     if e.action in ("approve", "reject"):
         new_data["decided_on"] = ctx.env.today.isoformat()
         new_data["decision_note"] = e.note
-    if not repo.move_dossier(s, dossier.id, e.version, e.to_status, new_data):
-        last = repo.last_event(s, dossier.id)
+    if not dossiers_store.move_dossier(s, dossier.id, e.version, e.to_status, new_data):
+        last = dossiers_store.last_event(s, dossier.id)
         conflict = Msg(
             "officer.conflict",
             {
@@ -57,7 +59,7 @@ def transition(e: Transition, ctx: Ctx) -> None:
     if e.approvals is not None:
         for item in dossier.items:
             item.approved_vnd = int(e.approvals.get(item.item_id, 0))
-    repo.add_event(
+    dossiers_store.add_event(
         s,
         key,
         e.action,
@@ -108,18 +110,18 @@ def decision_details(env: Env, dossier: Dossier, e: Transition) -> dict[str, Any
 
 @runs(Note)
 def note(e: Note, ctx: Ctx) -> None:
-    repo.add_event(ctx.s, ctx.key, "note", dossier_id=e.dossier_id, note=e.note)
+    dossiers_store.add_event(ctx.s, ctx.key, "note", dossier_id=e.dossier_id, note=e.note)
 
 
 @runs(AuditRefused)
 def audit_refused(e: AuditRefused, ctx: Ctx) -> None:
-    repo.add_event(ctx.s, ctx.key, "refused", note=e.command)
+    dossiers_store.add_event(ctx.s, ctx.key, "refused", note=e.command)
 
 
 @runs(AuditConflict)
 def audit_conflict(e: AuditConflict, ctx: Ctx) -> None:
     """An officer tried to decide a dossier they are recorded against (issue 13.10): refused, kept."""
-    repo.add_event(
+    dossiers_store.add_event(
         ctx.s,
         ctx.key,
         "conflict",
@@ -133,17 +135,17 @@ def audit_conflict(e: AuditConflict, ctx: Ctx) -> None:
 def reassign(e: Reassign, ctx: Ctx) -> None:
     """An admin gives a dossier to another officer; a submitted one is claimed for them (audited)."""
     s, key, lang = ctx.s, ctx.key, ctx.lang
-    dossier = repo.dossier_by_ref(s, e.ref)
+    dossier = dossiers_store.dossier_by_ref(s, e.ref)
     if dossier is None:
         return
     target = e.to_officer
     new_data = {**dossier.data, "claimed_by": target, "last_change": {"actor": key, "action": "reassign"}}
-    if not repo.move_dossier(s, dossier.id, e.version, e.new_status, new_data):
-        last = repo.last_event(s, dossier.id)
+    if not dossiers_store.move_dossier(s, dossier.id, e.version, e.new_status, new_data):
+        last = dossiers_store.last_event(s, dossier.id)
         actor = last.actor if last else "?"
         ctx.results.outcome = t("officer.conflict", lang, ref=dossier.ref, actor=actor, action="—")
         return
-    repo.add_event(
+    dossiers_store.add_event(
         s,
         key,
         "reassign",
@@ -165,7 +167,7 @@ def send_files(e: SendFiles, ctx: Ctx) -> None:
     """The dossier's attachments as files, numbered as /dossier lists them (a repeated file once)."""
     out: list[Document] = []
     seen: set[str] = set()
-    for number, a in enumerate(repo.dossier_attachments(ctx.s, e.dossier_id), start=1):
+    for number, a in enumerate(dossiers_store.dossier_attachments(ctx.s, e.dossier_id), start=1):
         if a.sha256 in seen:
             continue
         seen.add(a.sha256)
@@ -186,7 +188,7 @@ def assign(e: Assign, ctx: Ctx) -> None:
     proves = dict(dossier.data.get("evidence_files") or {})
     proves[str(e.attachment_id)] = e.evidence_id
     dossier.data = {**dossier.data, "evidence_files": proves}
-    repo.add_event(
+    dossiers_store.add_event(
         ctx.s,
         ctx.key,
         "assign",
@@ -199,16 +201,16 @@ def assign(e: Assign, ctx: Ctx) -> None:
 
 @runs(OfficerAdd)
 def officer_add(e: OfficerAdd, ctx: Ctx) -> None:
-    before = repo.officer_of(ctx.s, e.user_key)
+    before = officers_store.officer_of(ctx.s, e.user_key)
     previous = {"agency_id": before.agency_id} if before else None
-    repo.add_officer(ctx.s, e.user_key, e.agency_id, ctx.key)
+    officers_store.add_officer(ctx.s, e.user_key, e.agency_id, ctx.key)
     after = {"user": e.user_key, "agency_id": e.agency_id}
-    repo.add_event(ctx.s, ctx.key, "officer_add", before=previous, after=after)
+    dossiers_store.add_event(ctx.s, ctx.key, "officer_add", before=previous, after=after)
 
 
 @runs(OfficerRemove)
 def officer_remove(e: OfficerRemove, ctx: Ctx) -> None:
-    before = repo.officer_of(ctx.s, e.user_key)
-    if before is not None and repo.remove_officer(ctx.s, e.user_key):
+    before = officers_store.officer_of(ctx.s, e.user_key)
+    if before is not None and officers_store.remove_officer(ctx.s, e.user_key):
         previous = {"user": before.user_key, "agency_id": before.agency_id}
-        repo.add_event(ctx.s, ctx.key, "officer_remove", before=previous)
+        dossiers_store.add_event(ctx.s, ctx.key, "officer_remove", before=previous)

@@ -12,7 +12,8 @@ from bot.effects.base import (
     now,
     runs,
 )
-from bot.store import repo
+from bot.store import dossiers as dossiers_store
+from bot.store import users as users_store
 from conversations.effects import (
     AnswerRequest,
     AttachFile,
@@ -33,13 +34,15 @@ def record_consent(e: RecordConsent, ctx: Ctx) -> None:
     ctx.user.consent_at = now()
     ctx.user.consent_version = e.version
     ctx.user.deleted_at = None
-    repo.add_event(ctx.s, ctx.key, "consent", after={"version": e.version, "lang": e.lang})
+    dossiers_store.add_event(ctx.s, ctx.key, "consent", after={"version": e.version, "lang": e.lang})
 
 
 @runs(SaveProfile)
 def save_profile(e: SaveProfile, ctx: Ctx) -> None:
     profile = dict(e.profile)
-    repo.upsert_enterprise(ctx.s, ctx.user.id, str(profile.get("name", "")), profile.get("tax_code"), profile)
+    users_store.upsert_enterprise(
+        ctx.s, ctx.user.id, str(profile.get("name", "")), profile.get("tax_code"), profile
+    )
 
 
 def dossier_documents(ref: str, lang: str) -> list[DossierDocuments]:
@@ -52,10 +55,10 @@ def dossier_documents(ref: str, lang: str) -> list[DossierDocuments]:
 def file_dossier(e: FileDossier, ctx: Ctx) -> None:
     s, user = ctx.s, ctx.user
     payload = dict(e.data)
-    enterprise = repo.enterprise_of(s, user.id)
-    unlinked = repo.unlinked_attachments(s, user.id)
+    enterprise = users_store.enterprise_of(s, user.id)
+    unlinked = dossiers_store.unlinked_attachments(s, user.id)
     payload["attachments"] = len(unlinked)
-    dossier = repo.add_dossier(
+    dossier = dossiers_store.add_dossier(
         s,
         user_id=user.id,
         enterprise_id=enterprise.id if enterprise else None,
@@ -68,7 +71,7 @@ def file_dossier(e: FileDossier, ctx: Ctx) -> None:
     dossier.agency_id = e.agency_id
     for attachment in unlinked:
         attachment.dossier_id = dossier.id
-    repo.add_event(
+    dossiers_store.add_event(
         s, ctx.key, "file", dossier_id=dossier.id, after={"status": "submitted", "ref": dossier.ref}
     )
     ctx.results.dossier_refs.append(dossier.ref)
@@ -83,10 +86,10 @@ def dossier_document(e: DossierDocument, ctx: Ctx) -> None:
 @runs(AttachFile)
 def attach_file(e: AttachFile, ctx: Ctx) -> None:
     s, user = ctx.s, ctx.user
-    dossier = repo.dossier_by_ref(s, e.ref) if e.ref else None
+    dossier = dossiers_store.dossier_by_ref(s, e.ref) if e.ref else None
     if dossier is not None and dossier.user_id != user.id:
         dossier = None
-    attachment = repo.add_attachment(
+    attachment = dossiers_store.add_attachment(
         s,
         user_id=user.id,
         dossier_id=dossier.id if dossier else None,
@@ -99,7 +102,7 @@ def attach_file(e: AttachFile, ctx: Ctx) -> None:
     ctx.results.attached = Attached(attachment.id, e.name, e.sha256)
     if dossier is not None:
         dossier.data = {**dossier.data, "attachments": int(dossier.data.get("attachments", 0)) + 1}
-        repo.add_event(s, ctx.key, "attach", dossier_id=dossier.id, note=e.name)
+        dossiers_store.add_event(s, ctx.key, "attach", dossier_id=dossier.id, note=e.name)
 
 
 @runs(AnswerRequest)
@@ -108,7 +111,7 @@ def answer_request(e: AnswerRequest, ctx: Ctx) -> None:
     to the officer who asked (needs_info -> in_review, the claim kept) when everything asked has arrived
     or the owner says they are done; until then the owner is told what is still missing."""
     s, key, lang = ctx.s, ctx.key, ctx.lang
-    dossier = repo.dossier_by_ref(s, e.ref)
+    dossier = dossiers_store.dossier_by_ref(s, e.ref)
     target = status.move("answer", dossier.status) if dossier else None
     if dossier is None or dossier.user_id != ctx.user.id or target is None:
         return
@@ -119,7 +122,7 @@ def answer_request(e: AnswerRequest, ctx: Ctx) -> None:
     said: list[str] = []
     same: list[int] = []
     if attached:
-        files = repo.dossier_attachments(s, dossier.id)
+        files = dossiers_store.dossier_attachments(s, dossier.id)
         same = [n for n, a in enumerate(files, start=1) if a.sha256 == attached.sha256]
     if attached and len(same) > 1:  # the same content was sent before: said, and it covers nothing new
         said.append(t("request.duplicate", lang, n=same[0]))
@@ -135,7 +138,7 @@ def answer_request(e: AnswerRequest, ctx: Ctx) -> None:
         said.append(t("request.kept", lang))
     if not answered.done:
         dossier.data = {**dossier.data, "open_request": requests.to_json(answered.request)}
-        repo.add_event(s, key, "answer_part", dossier_id=dossier.id, note=e.note)
+        dossiers_store.add_event(s, key, "answer_part", dossier_id=dossier.id, note=e.note)
         missing = answered.request.missing
         lines = "\n".join(f"{n}. {answered.request.items[n - 1].text}" for n in missing)
         said.append(t("request.missing", lang, items=lines) if missing else t("request.say_done", lang))
@@ -147,9 +150,9 @@ def answer_request(e: AnswerRequest, ctx: Ctx) -> None:
     new_data = {k: v for k, v in dossier.data.items() if k not in ("request", "open_request")}
     new_data["requests"] = closed
     new_data["last_change"] = {"actor": key, "action": "answer"}
-    if not repo.move_dossier(s, dossier.id, before, target, new_data):
+    if not dossiers_store.move_dossier(s, dossier.id, before, target, new_data):
         return
-    repo.add_event(
+    dossiers_store.add_event(
         s,
         key,
         "answer",
@@ -175,10 +178,10 @@ def owner_message(e: OwnerMessage, ctx: Ctx) -> None:
     """What the owner wrote about an open dossier goes to its officer (issue 15.2): kept in its history
     (the officer's /dossier shows it) and notified to the officer who has it, else to its agency's."""
     s = ctx.s
-    dossier = repo.dossier_by_ref(s, e.ref)
+    dossier = dossiers_store.dossier_by_ref(s, e.ref)
     if dossier is None or dossier.user_id != ctx.user.id or dossier.status not in status.OPEN:
         return
-    event = repo.add_event(s, ctx.key, "message", dossier_id=dossier.id, note=e.text)
+    event = dossiers_store.add_event(s, ctx.key, "message", dossier_id=dossier.id, note=e.text)
     payload = {"key": "message.notify", "params": {"ref": dossier.ref, "text": e.text}}
     for officer in agency_officers(s, dossier.data.get("claimed_by"), dossier.agency_id):
         notify_staff(s, officer, payload, dedup_key=f"{dossier.ref}:message:{event.id}:{officer}")
@@ -187,7 +190,7 @@ def owner_message(e: OwnerMessage, ctx: Ctx) -> None:
 @runs(Withdraw)
 def withdraw(e: Withdraw, ctx: Ctx) -> None:
     s, key = ctx.s, ctx.key
-    dossier = repo.dossier_by_ref(s, e.ref)
+    dossier = dossiers_store.dossier_by_ref(s, e.ref)
     target = status.move("withdraw", dossier.status) if dossier else None
     if dossier is None or dossier.user_id != ctx.user.id or target is None:
         return
@@ -197,8 +200,8 @@ def withdraw(e: Withdraw, ctx: Ctx) -> None:
         "last_change": {"actor": key, "action": "withdraw"},
         "withdrawn_on": ctx.env.today.isoformat(),
     }
-    if repo.move_dossier(s, dossier.id, dossier.version, target, new_data):
-        repo.add_event(
+    if dossiers_store.move_dossier(s, dossier.id, dossier.version, target, new_data):
+        dossiers_store.add_event(
             s,
             key,
             "withdraw",

@@ -8,7 +8,7 @@ from bot import documents
 from bot.documents.charts import stats_png
 from bot.effects.base import XLSX, ChartDocument, Ctx, Document, ExportDocuments, runs
 from bot.effects.views import csv_row, export_item, status_at
-from bot.store import repo
+from bot.store import dossiers as dossiers_store
 from conversations.effects import Chart, Export
 from locales import t
 from rules.catalogue import Catalogue
@@ -36,7 +36,9 @@ def export(e: Export, ctx: Ctx) -> None:
     env, lang = ctx.env, ctx.lang
     year, on = e.year, env.today
     _, agency = env.staff.role(ctx.s, ctx.key)
-    dossiers = [d for d in repo.agency_dossiers(ctx.s, agency.id if agency else None) if d.year == year]
+    dossiers = [
+        d for d in dossiers_store.agency_dossiers(ctx.s, agency.id if agency else None) if d.year == year
+    ]
     at_date = [(d, status_at(d, on)) for d in dossiers]
     counted = [(d, st) for d, st in at_date if st is not None]
     approved_d = [d for d, st in counted if st == "approved"]

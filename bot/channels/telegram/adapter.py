@@ -17,7 +17,8 @@ from bot.channels.telegram.send import TelegramTransport
 from bot.channels.telegram.updates import inspect_update
 from bot.pipeline.adapter import Desk, Handle, Incoming, Notice, Read, Skip
 from bot.service import Outcome, Service
-from bot.store import inbox, repo
+from bot.store import inbox
+from bot.store import officers as officers_store
 from bot.store.db import Database
 from conversations.engine import Input
 from conversations.officer.handler import ADMIN_COMMANDS, OFFICER_COMMANDS
@@ -137,7 +138,7 @@ class TelegramAdapter:
         for key in self.service.staff.admins:
             if key.startswith(f"{CHANNEL}:"):
                 staff[key.split(":", 1)[1]] = "admin"
-        officers = await self.db.run(repo.list_officers)
+        officers = await self.db.run(officers_store.list_officers)
         for officer in officers:
             if officer.user_key.startswith(f"{CHANNEL}:"):
                 staff.setdefault(officer.user_key.split(":", 1)[1], "officer")

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.channels.telegram.api import ALLOWED_UPDATES, CHANNEL, MAX_UPDATE_BYTES, integer
 from bot.pipeline.adapter import Incoming
-from bot.store import repo
+from bot.store import users as users_store
 
 
 def sender_of(update: Mapping[str, Any]) -> str | None:
@@ -41,7 +41,7 @@ def inspect_update(update: Mapping[str, Any], size: int | None = None) -> Incomi
     kinds = [k for k in update if k != "update_id"]
     kind = kinds[0] if len(kinds) == 1 else None
     sender = sender_of(update)
-    user_key = repo.user_key(CHANNEL, sender) if sender else None
+    user_key = users_store.user_key(CHANNEL, sender) if sender else None
     payload = dict(update)
     if error is None and kind not in ALLOWED_UPDATES:
         error = f"unhandled update type {kind or '+'.join(kinds) or 'none'}"
