@@ -152,6 +152,9 @@ async def test_an_approval_over_the_remaining_budget_needs_a_confirmation(env: t
     async with engine.connect() as conn:
         assert (await conn.execute(select(Dossier.status))).scalar() == "in_review"  # nothing decided
 
+    # closed since it was filed: the dossier is still reviewed, against the same budget
+    assert "Đã đóng" in await bob.send("/programme_close qt-2026-digital")
+    assert "còn 10 triệu đồng trên tổng 10 triệu đồng" in await bob.send(f"/approve {ref}")
     assert "45 triệu đồng" in await bob.send(payload=bob.press("Vẫn duyệt"))
     async with engine.connect() as conn:
         assert (await conn.execute(select(Dossier.status))).scalar() == "approved"

@@ -176,10 +176,12 @@ def over_budget(
     confirmed."""
     if CONFIRM in text.lower().split():
         return None
+    # by the programmes' own items, so a dossier of a programme closed since it was filed is counted too
+    programme_of = {i.id: r.id for r in ctx.programmes for i in r.programme.items}
     per_programme: dict[str, int] = {}
     for item in d.items:
-        if item.item_id in ctx.catalogue.items:
-            pid = ctx.catalogue.programme_of(item.item_id).id
+        if item.item_id in programme_of:
+            pid = programme_of[item.item_id]
             per_programme[pid] = per_programme.get(pid, 0) + approvals.get(item.item_id, 0)
     lines: list[Line] = []
     for pid, amount in per_programme.items():
