@@ -61,6 +61,11 @@ class Reply:
     attach: str | None = None  # a document to send with it, e.g. "mydata" or a dossier ref
 
 
+def reply(*lines: Line, choices: tuple[Choice, ...] = (), attach: str | None = None) -> Reply:
+    """One message to the user: its lines, its choices (buttons or numbered lines), a document to attach."""
+    return Reply(tuple(lines), choices, attach)
+
+
 def say(key: str, **params: Any) -> Msg:
     return Msg(key, params)
 

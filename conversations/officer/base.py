@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conversations.effects import Effect
-from conversations.messages import Choice, Line, Reply, say
+from conversations.messages import Choice, Line, Reply, reply, say
 from conversations.officer.context import DossierRecord, OfficerContext
 from rules import dossier as status
 
@@ -42,10 +42,6 @@ USER_KEY = re.compile(r"^(console|telegram|zalo):[\w.\-]{1,64}$")
 class Outcome:
     replies: tuple[Reply, ...]
     effects: tuple[Effect, ...] = field(default_factory=tuple)
-
-
-def reply(*lines: Line, choices: tuple[Choice, ...] = (), attach: str | None = None) -> Reply:
-    return Reply(tuple(lines), choices, attach)
 
 
 def answer(*lines: Line, choices: tuple[Choice, ...] = (), effects: tuple[Effect, ...] = ()) -> Outcome:

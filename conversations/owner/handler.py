@@ -27,7 +27,7 @@ from conversations.effects import (
     Withdraw,
 )
 from conversations.engine import Input, Outcome, State, View, match_choice
-from conversations.messages import Choice, Line, Money, Plain, Reply, Result, say
+from conversations.messages import Choice, Line, Money, Plain, Reply, Result, reply, say
 from conversations.owner import journey
 from conversations.owner.journey import JOURNEY
 from conversations.steps import yes_no_choices
@@ -52,10 +52,6 @@ PROOF_OF_FLAG = {
 #: The form smebot writes itself (the dossier document): provided with the dossier, never missing.
 PROVIDED_BY_BOT = frozenset({"declaration_form"})
 MENU = ("new", "mydossiers", "mydata", "help")
-
-
-def reply(*lines: Line, choices: tuple[Choice, ...] = (), attach: str | None = None) -> Reply:
-    return Reply(tuple(lines), choices, attach)
 
 
 def menu_reply(lead: Line | None = None) -> Reply:
