@@ -17,21 +17,26 @@ from rules.estimate import NOTHING_USED, Used
 
 @dataclass(frozen=True)
 class Received:
-    """One approved item: its catalogue id, the year, the approved amount and units."""
+    """One approved item: its catalogue id, the year, the approved amount and units, and the content it
+    funded as recorded when it was filed (a programme closed since then is no longer in the catalogue, but
+    what it paid still counts against the content's yearly cap)."""
 
     item_id: str
     year: int
     vnd: int
     units: int
+    content: str | None = None
 
 
 def used_this_year(received: Iterable[Received], year: int, catalogue: Catalogue) -> dict[str, Used]:
-    """Content id -> what was received in ``year`` (items no longer in the catalogue are skipped)."""
+    """Content id -> what was received in ``year``: by the content recorded at filing, else the catalogue's
+    (an item known to neither is skipped)."""
     used: dict[str, Used] = {}
     for r in received:
-        if r.year != year or r.item_id not in catalogue.items:
+        known = catalogue.item(r.item_id).content if r.item_id in catalogue.items else None
+        content = r.content or known
+        if r.year != year or content is None:
             continue
-        content = catalogue.item(r.item_id).content
         used[content] = used.get(content, NOTHING_USED) + Used(r.vnd, r.units)
     return used
 

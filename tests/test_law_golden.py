@@ -38,7 +38,10 @@ def request(spec: dict[str, Any]) -> Request:
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_golden_case(case: dict[str, Any]) -> None:
     on: dt.date = case["day"]
-    received = [Received(r["item"], on.year, r["vnd"], r.get("units", 0)) for r in case.get("received", [])]
+    received = [
+        Received(r["item"], on.year, r["vnd"], r.get("units", 0), r.get("content"))
+        for r in case.get("received", [])
+    ]
     declared = {c: Used(u["vnd"], u.get("units", 0)) for c, u in (case.get("declared") or {}).items()}
     used = combined(used_this_year(received, on.year, CAT), declared)
     ests = estimate_all([request(r) for r in case["requests"]], profile(case["firm"]), used, on)

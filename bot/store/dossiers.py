@@ -129,7 +129,13 @@ def received_this_year(s: Session, user_id: int, tax_code: str | None, year: int
         .where(DossierItem.approved_vnd.is_not(None))
     )
     return [
-        Received(item_id, year, int(vnd or 0), int((data or {}).get("supported_units", quantity) or 0))
+        Received(
+            item_id,
+            year,
+            int(vnd or 0),
+            int((data or {}).get("supported_units", quantity) or 0),
+            (data or {}).get("content"),
+        )
         for item_id, vnd, quantity, data in s.execute(stmt).all()
     ]
 

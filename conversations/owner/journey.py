@@ -214,6 +214,7 @@ def filing_data(view: View) -> dict[str, Any]:
                     "basis_vi": est.item.basis.cite("vi"),
                     "basis_en": est.item.basis.cite("en"),
                     "size_used": est.size.value if est.size else None,
+                    "content": offer.content,  # counts against the content's yearly cap (TT06 Art. 3.5)
                     "supported_units": est.amount.supported_units if est.amount else 0,
                     "used_known_vnd": view.ctx.used.get(offer.content, NOTHING_USED).vnd,
                     "used_known_units": view.ctx.used.get(offer.content, NOTHING_USED).units,
