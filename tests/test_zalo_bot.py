@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -105,10 +106,19 @@ def handled(db: Path, source: str, user_key: str) -> int:
     return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+def reached(db: Path, source: str, user_key: str, count: int) -> bool:
+    return handled(db, source, user_key) >= count
+
+
+async def until(
+    predicate: Callable[[], bool],
+    timeout: float = 30.0,
+    what: str = "",
+    context: Callable[[], str] = str,
+) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}{context()}"
         await asyncio.sleep(0.05)
 
 
@@ -116,9 +126,9 @@ async def type_lines(user: FakeZaloUser, db: Path, lines: list[str]) -> None:
     """The owner types each line once the previous one was handled (as a person reads, then answers)."""
     key = f"zalo:{user.user_id}"
     for line in lines:
-        before = handled(db, "zalo_bot", key)
+        target = handled(db, "zalo_bot", key) + 1
         await user.send_text(line)
-        await until(lambda b=before: handled(db, "zalo_bot", key) > b, what=f"the answer {line!r}")
+        await until(partial(reached, db, "zalo_bot", key, target), what=f"the answer {line!r}")
 
 
 def texts(user: FakeZaloUser) -> list[str]:
@@ -129,7 +139,7 @@ async def wait_text(user: FakeZaloUser, needle: str, timeout: float = 30.0, afte
     def found() -> bool:
         return any(needle in (m.text or "") for m in user.received()[after:])
 
-    await until(found, timeout, needle)
+    await until(found, timeout, needle, lambda: f"; the last received: {texts(user)[-2:]}")
     return next(m for m in user.received()[after:] if needle in (m.text or ""))
 
 
@@ -218,11 +228,11 @@ async def test_sigkill_and_restart_resume_a_zalo_journey(tmp_path: Path) -> None
             assert proc.returncode == -signal.SIGKILL
         # the owner writes a moment later (the platform has seen the dead poll go; an update handed to a
         # poller in the instant it dies is lost: getUpdates has no offset, see the README)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)
         before = len(owner.received())
         await owner.send_text("0100109106")  # written while the bot is down
         with smebot_run(env):
-            await wait_text(owner, "Loại hình", after=before)  # resumed at the next question
+            await wait_text(owner, "Loại hình", 60, after=before)  # resumed at the next question
     (state,) = query(db, "SELECT state FROM conversation_states")[0]
     answers = json.loads(str(state))["answers"]
     assert (answers["name"], answers["tax_code"]) == ("Công ty TNHH Gốm Việt", "0100109106")
@@ -348,9 +358,9 @@ def journey_with_tax(tax_code: str) -> list[str]:
 async def telegram_type(user: TelegramUser, db: Path, lines: list[str]) -> None:
     key = f"telegram:{user.user_id}"
     for line in lines:
-        before = handled(db, "telegram", key)
+        target = handled(db, "telegram", key) + 1
         await user.send_text(line)
-        await until(lambda b=before: handled(db, "telegram", key) > b, what=f"the answer {line!r}")
+        await until(partial(reached, db, "telegram", key, target), what=f"the answer {line!r}")
 
 
 # --- the adapter's pure parts ---------------------------------------------------------------------------
