@@ -4,14 +4,15 @@ The live catalogue is rebuilt by the service after the commit (``Service.reload_
 from __future__ import annotations
 
 from bot.effects.base import Ctx, runs
-from bot.store import programmes, repo
+from bot.store import dossiers as dossiers_store
+from bot.store import programmes
 from conversations.programme_effects import ProgrammeDraft, ProgrammeStatus
 
 
 @runs(ProgrammeDraft)
 def programme_draft(e: ProgrammeDraft, ctx: Ctx) -> None:
     row = programmes.add_draft(ctx.s, e.programme_id, e.yaml_text, e.agency_id, ctx.key)
-    repo.add_event(
+    dossiers_store.add_event(
         ctx.s, ctx.key, "programme_add", after={"programme": e.programme_id, "version": row.version}
     )
 
@@ -19,7 +20,7 @@ def programme_draft(e: ProgrammeDraft, ctx: Ctx) -> None:
 @runs(ProgrammeStatus)
 def programme_status(e: ProgrammeStatus, ctx: Ctx) -> None:
     before = programmes.set_status(ctx.s, e.programme_id, e.version, e.status, ctx.key)
-    repo.add_event(
+    dossiers_store.add_event(
         ctx.s,
         ctx.key,
         f"programme_{'publish' if e.status == 'published' else 'close'}",

@@ -18,7 +18,9 @@ from bot.store.models import Outbox, User, utcnow
 from bot.store.sql import dialect, per_dialect
 
 Json = dict[str, Any]
-ERASED = "erased"  # the status of an outbox message whose content was erased (see repo.erase_user)
+ERASED = (
+    "erased"  # the status of an outbox message whose content was erased (see bot.store.privacy.erase_user)
+)
 
 _OUTBOX = Outbox.__table__
 _ENQUEUE = per_dialect(

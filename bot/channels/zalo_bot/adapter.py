@@ -25,7 +25,7 @@ from bot.channels.zalo_bot_api import (
 )
 from bot.pipeline.adapter import Desk, Handle, Incoming, Notice, Read, Skip
 from bot.service import Outcome
-from bot.store import repo
+from bot.store import users as users_store
 from bot.store.db import Database
 from conversations.engine import Input
 from locales import t
@@ -62,7 +62,7 @@ class ZaloBotAdapter:
             await self.say(update.chat_id, t("zalo.group_pointer", DEFAULT_LANG))
             return Skip()
         external_id = update.sender_id
-        if await self.db.run(repo.user_by_key, repo.user_key(CHANNEL, external_id)) is None:
+        if await self.db.run(users_store.user_by_key, users_store.user_key(CHANNEL, external_id)) is None:
             await self.say(update.chat_id, t("zalo.automated", DEFAULT_LANG))
         if update.kind == "text":
             return Handle(external_id, Input(text=update.text or ""))

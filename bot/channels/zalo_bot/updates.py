@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.channels.zalo_bot_api import UpdateFormatError, parse_update
 from bot.pipeline.adapter import Incoming
-from bot.store import repo
+from bot.store import users as users_store
 
 CHANNEL = "zalo"  # the users' channel: their user key is zalo:<from.id>
 SOURCE = "zalo_bot"  # the inbox's source (the OA's updates will have their own)
@@ -37,7 +37,7 @@ def inspect_update(body: Mapping[str, Any]) -> Incoming:
         digest = hashlib.sha256(json.dumps(update, sort_keys=True, default=str).encode()).hexdigest()
         return Incoming(f"odd:{digest[:40]}", None, f"not a message update ({error})", {"odd": True})
     key = f"m:{parsed.message_id}"
-    user_key = repo.user_key(CHANNEL, parsed.sender_id)
+    user_key = users_store.user_key(CHANNEL, parsed.sender_id)
     if size > MAX_UPDATE_BYTES:
         return Incoming(key, user_key, f"oversized update ({size} bytes)", {"oversized": size})
     return Incoming(key, user_key, None, update)
