@@ -260,10 +260,11 @@ def linkage_can_matter(answers: Mapping[str, Any], ctx: Context) -> bool:
     """Ask about clusters and value chains only if an item here needs them and the firm meets the rest of
     its conditions (production/processing: TT06 Chapter II Section 4, Art. 5.1.b)."""
     flags = flags_of(answers)
-    for programme in {
+    asking = (
         *ctx.catalogue.programmes_asking(Flag.cluster),
         *ctx.catalogue.programmes_asking(Flag.value_chain),
-    }:
+    )
+    for programme in {p.id: p for p in asking}.values():  # by id: hashing a programme hashes all of it
         if not programme_here(programme.region, answers) or not programme_open(programme, ctx.today):
             continue
         for item in programme.items:
