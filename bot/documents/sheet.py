@@ -7,6 +7,7 @@ starts with "=" in any other column (a firm's or an agency's name) stays text.
 from __future__ import annotations
 
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,8 +71,8 @@ def put(
     return cell
 
 
-class Sheet:
-    """One sheet being written row by row; subclasses name their columns."""
+class Sheet(ABC):
+    """One sheet being written row by row; subclasses name their columns and write its header and body."""
 
     columns: Mapping[str, str]  # name -> letter, in order; "activity", "total" and "note" are required
     formulas: frozenset[str]  # letters of the columns that hold formulas
@@ -82,12 +83,13 @@ class Sheet:
     def __init__(self, ws: Worksheet, lang: str) -> None:
         self.ws, self.lang, self.row = ws, lang, self.first_row
 
+    @abstractmethod
     def header(self) -> None:
-        raise NotImplementedError
+        """The column headings."""
 
+    @abstractmethod
     def body(self, entries: Sequence[Mapping[str, Any]]) -> None:
         """The rows of ``entries`` (the dossiers' items), from ``self.row`` on."""
-        raise NotImplementedError
 
     def write(self, heading: Heading, scope: str, entries: Sequence[Mapping[str, Any]]) -> None:
         self.title_block(heading.agency, heading.title, scope, heading.basis)
