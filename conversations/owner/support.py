@@ -54,7 +54,8 @@ class Offer:
 def offers(answers: Mapping[str, Any], ctx: Context) -> list[Offer]:
     """The supports this profile may get here and today, grouped by kind then programme."""
     relevant = tuple((k, answers.get(k)) for k in _OFFER_KEYS)
-    key = (relevant, ctx.today, ctx.open_item_ids, id(ctx.catalogue))
+    # the catalogue itself, not its id: a reloaded catalogue can never meet an old one's key
+    key = (relevant, ctx.today, ctx.open_item_ids, ctx.catalogue)
     found = _OFFERS.get(key)
     if found is None:
         if len(_OFFERS) > 256:
