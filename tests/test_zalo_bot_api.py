@@ -29,7 +29,7 @@ from bot.channels.zalo_bot_api import (
     parse_update,
     webhook_secret_matches,
 )
-from bot.channels.zalo_common import split_text
+from bot.pipeline.delivery import split_text
 from tests.fakes.zalo_bot import FakeZaloBot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,7 +228,7 @@ def test_split_text_cuts_a_line_longer_than_the_limit_at_a_space() -> None:
     parts = split_text(line, 2000)
     assert all(len(p) <= 2000 for p in parts) and " ".join(parts) == line
     assert split_text("x" * 4500, 2000) == ["x" * 2000, "x" * 2000, "x" * 500]
-    assert split_text("  \n ") == [] and split_text("a\n\nb") == ["a\n\nb"]
+    assert split_text("  \n ", 2000) == [] and split_text("a\n\nb", 2000) == ["a\n\nb"]
 
 
 async def test_a_text_over_the_limit_is_refused_by_the_platform(

@@ -29,7 +29,8 @@ from typing import Any, Self
 
 import aiohttp
 
-from bot.channels.zalo_common import MAX_TEXT_LENGTH, constant_time_equals, split_text
+from bot.channels.zalo_common import MAX_TEXT_LENGTH, constant_time_equals
+from bot.pipeline.delivery import split_text
 
 __all__ = [
     "ALTERNATE_BASE_URL",

@@ -46,7 +46,8 @@ from typing import Any, Protocol, Self
 
 import aiohttp
 
-from bot.channels.zalo_common import MAX_TEXT_LENGTH, constant_time_equals, split_text
+from bot.channels.zalo_common import MAX_TEXT_LENGTH, constant_time_equals
+from bot.pipeline.delivery import split_text
 from locales import t
 
 __all__ = [
