@@ -24,12 +24,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 
-from bot.channels.zalo_common import MAX_TEXT_LENGTH, constant_time_equals
+from bot.channels.zalo_common import MAX_TEXT_LENGTH, SessionOwner, constant_time_equals
 from bot.pipeline.delivery import split_text
 
 __all__ = [
@@ -216,7 +215,7 @@ def parse_update(body: Mapping[str, Any] | bytes | str) -> ZaloBotUpdate:
     )
 
 
-class ZaloBotClient:
+class ZaloBotClient(SessionOwner):
     """One bot's calls. Use as ``async with ZaloBotClient(token, base_url=...) as bot:``; a session given
     by the caller is used and left open."""
 
@@ -235,30 +234,11 @@ class ZaloBotClient:
             raise ValueError("a Zalo bot token is the text the Bot Creator gave, without '/'")
         self._token = token
         self.base_url = base_url.rstrip("/")
-        self._session = session
-        self._own_session = session is None
+        super().__init__(session)
         self.request_timeout = request_timeout
         self.poll_slack = poll_slack
         self.rate_limit_delay = rate_limit_delay
         self.max_text_length = max_text_length
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
 
     async def call(
         self, method: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None

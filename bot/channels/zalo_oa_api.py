@@ -41,12 +41,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 import aiohttp
 
-from bot.channels.zalo_common import MAX_TEXT_LENGTH, constant_time_equals
+from bot.channels.zalo_common import MAX_TEXT_LENGTH, SessionOwner, constant_time_equals
 from bot.pipeline.delivery import split_text
 from locales import t
 
@@ -290,7 +289,7 @@ class JsonFileTokenStore:
             os.close(fd)
 
 
-class TokenManager:
+class TokenManager(SessionOwner):
     """The OA's current access token, refreshed ahead of expiry, one refresh at a time."""
 
     def __init__(
@@ -309,8 +308,7 @@ class TokenManager:
         self.app_id = app_id
         self._app_secret = app_secret
         self.oauth_base_url = oauth_base_url.rstrip("/")
-        self._session = session
-        self._own_session = session is None
+        super().__init__(session)
         self.refresh_ahead = refresh_ahead.total_seconds()
         self.clock = clock
         self.request_timeout = request_timeout
@@ -318,16 +316,6 @@ class TokenManager:
         self._lock = asyncio.Lock()
         self._refused: str | None = None  # a refresh token the endpoint refused: not offered again
         self.refreshes = 0  # refreshes this manager made (the others found one made already)
-
-    async def close(self) -> None:
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
 
     def _due(self, pair: TokenPair) -> bool:
         return pair.access_expires_at - self.refresh_ahead <= self.clock()
@@ -430,7 +418,7 @@ class Button:
     payload: str
 
 
-class ZaloOAClient:
+class ZaloOAClient(SessionOwner):
     """One OA's customer-service messages."""
 
     def __init__(
@@ -447,32 +435,16 @@ class ZaloOAClient:
     ) -> None:
         self.tokens = tokens
         self.base_url = base_url.rstrip("/")
-        self._session = session
-        self._own_session = session is None
+        super().__init__(session)
         self.request_timeout = request_timeout
         self.max_buttons = max_buttons
         self.max_button_title = max_button_title
         self.max_text_length = max_text_length
         self.rate_limit_backoff = rate_limit_backoff
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
     async def close(self) -> None:
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        await super().close()
         await self.tokens.close()
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
 
     async def call(
         self, path: str, make_body: Callable[[], dict[str, Any] | aiohttp.FormData]
