@@ -113,3 +113,16 @@ def test_an_officer_cannot_decide_their_own_firm() -> None:
     refused = handle("/approve", d.ref, ctx, "vi")
     assert refused.effects == (AuditConflict(d.id, d.ref, "approve", "firm"),)
     assert "/reassign" in said(refused)
+
+
+def test_a_staff_typo_is_said_and_never_shows_the_owner_consent_screen() -> None:
+    from conversations.engine import Input, State
+    from conversations.officer import workbench
+
+    assert workbench.concerns("/aprove", consented=False, pending=None)
+    _, outcome = workbench.route(State(), Input(text="/aprove HS-2026-000001"), context())
+    assert outcome is not None
+    text = said(outcome)
+    assert "không biết lệnh này" in text and "Nghị định 13/2023" not in text
+    _, hello = workbench.route(State(), Input(text="/start"), context())
+    assert hello is not None and "không biết lệnh này" not in said(hello)

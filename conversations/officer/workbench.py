@@ -19,6 +19,10 @@ from rules.deadline import review_deadline
 
 OWNER_CONSENT = "staff_consent"  # the state's pending mark: a staff member is answering the consent screen
 GREETING_COMMANDS = ("/queue", "/stats", "/export", "/help")
+#: The owner's commands a staff member may type before consenting (answered with the greeting).
+OWNER_COMMANDS = frozenset(
+    {"/start", "/cancel", "/back", "/mydossiers", "/mydata", "/deleteme", "/withdraw", "/programmes", "/file"}
+)
 ADMIN_MENU = ("/officers",)
 
 
@@ -28,9 +32,7 @@ def concerns(command: str | None, consented: bool, pending: str | None) -> bool:
         return True
     if consented:
         return False
-    if command in ("/lang", "/new", "/restart"):
-        return True
-    return command is None and pending != OWNER_CONSENT
+    return pending != OWNER_CONSENT or command in ("/lang", "/new", "/restart")
 
 
 def menu(role: str) -> tuple[Choice, ...]:
@@ -80,7 +82,10 @@ def route(state: State, inp: Input, ctx: OfficerContext) -> tuple[State, Outcome
     if name is not None:  # /start, or an owner's command before consenting: the greeting
         if state.pending == OWNER_CONSENT:  # they left the consent screen
             state = replace(state, pending=None)
-        return state, Outcome(state, (greeting(ctx, state.lang),))
+        hello = greeting(ctx, state.lang)
+        if name not in OWNER_COMMANDS:  # a typo ("/aprove"): say so, then the greeting
+            hello = Reply((say("error.unknown_command"), *hello.lines), hello.choices)
+        return state, Outcome(state, (hello,))
     picked = match_choice(menu(ctx.role), inp, state.lang)
     if picked is None:
         return state, Outcome(state, (greeting(ctx, state.lang),))
