@@ -96,6 +96,9 @@ class User(Base):
     consent_at: Mapped[datetime | None]
     consent_version: Mapped[str | None] = mapped_column(String(32))
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # when they last wrote to the bot: the Zalo OA's free-message window is counted from it (issue 17), and
+    # reminders of abandoned drafts (issue 16)
+    last_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_column()
     deleted_at: Mapped[datetime | None]
 
@@ -266,3 +269,89 @@ class StoredProgramme(Base):
     added_at: Mapped[datetime] = created_column()
     changed_by: Mapped[str | None] = mapped_column(String(100))
     changed_at: Mapped[datetime | None]
+
+
+class Subscription(Base):
+    """An owner's consent to programme news (issue 16; Decree 13/2023: a consent of its own, separate from
+    the dossier's), with the kinds of support they want to hear about. Unsubscribing keeps the row (when
+    and that they did) and stops every broadcast to them."""
+
+    __tablename__ = "subscriptions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    # kinds of support (content groups, e.g. "consulting", "digital"); empty means every kind
+    topics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    consent_version: Mapped[str] = mapped_column(String(32))
+    subscribed_at: Mapped[datetime] = created_column()
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class Broadcast(Base):
+    """A programme announced to the owners it fits (issue 16): the texts per language, the audience as the
+    officer narrowed it, who sent it and its progress. One :class:`BroadcastRecipient` row per owner."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    officer_key: Mapped[str] = mapped_column(String(100))  # who sent it: progress and the report go there
+    texts: Mapped[dict[str, Any]]  # language -> text
+    audience: Mapped[dict[str, Any]]  # the filters chosen (region, sizes, sectors, flags)
+    status: Mapped[str] = mapped_column(String(16))  # sending | done | cancelled
+    total: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = created_column()
+    finished_at: Mapped[datetime | None]
+
+
+class BroadcastRecipient(Base):
+    """One owner of one broadcast, sent at most once: ``pending`` → ``sending`` (the attempt written down
+    before the platform call) → ``sent`` | ``failed`` | ``blocked`` | ``held`` | ``cancelled``."""
+
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (UniqueConstraint("broadcast_id", "user_id"), Index(None, "broadcast_id", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    attempted_at: Mapped[datetime | None]  # written before each platform call
+    not_before: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)  # the platform's reason, never the text
+
+
+class Reminder(Base):
+    """A message the bot starts on its own (issue 16: officers' deadlines, unanswered requests, abandoned
+    drafts), at most once: its ``key`` is unique ("due:<officer>:<date>", "request:<event id>", ...)."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_column()
+
+
+class PlatformToken(Base):
+    """A platform's access and refresh tokens (the Zalo Official Account's, issue 17), persisted before they
+    are used: a refresh token is single-use. ``version`` lets one process at a time write a refreshed pair
+    (compare-and-set); ``lease_until`` tells the others a refresh is under way."""
+
+    __tablename__ = "platform_tokens"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. "zalo_oa:<app id>"
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    lease_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = updated_column()
