@@ -45,7 +45,7 @@ from bot.store import inbox, outbox
 from bot.store import programmes as stored_programmes
 from bot.store import users as users_store
 from bot.store.db import Database
-from bot.store.models import Enterprise, User
+from bot.store.models import Enterprise, User, utcnow
 from conversations.context import Context
 from conversations.effects import AuditRefused, Effect
 from conversations.engine import Input, State
@@ -356,6 +356,7 @@ class Service:
         users_store.lock_user(s, user.id)
         if user.unreachable:  # they wrote to us: reachable again, even after blocking the bot once
             user.unreachable = False
+        user.last_seen_at = utcnow()  # the Zalo OA's free-message window and the reminders count from it
         state = State.from_json(saved or {"lang": user.lang})
         if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command
             inp = Input(text=inp.payload)
