@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.channels.zalo_oa_api import (
+from bot.channels.zalo_oa import (
     SIGNATURE_HEADER,
     Button,
     JsonFileTokenStore,
@@ -379,7 +379,7 @@ async def test_two_managers_on_one_file_refresh_once(tmp_path: Path, fake: FakeZ
 
 _CHILD = """
 import asyncio, sys, time
-from bot.channels.zalo_oa_api import JsonFileTokenStore, TokenManager
+from bot.channels.zalo_oa import JsonFileTokenStore, TokenManager
 
 async def main() -> None:
     path, base, app_id, secret, offset = sys.argv[1:6]

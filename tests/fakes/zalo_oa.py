@@ -63,7 +63,7 @@ __all__ = ["FakeOAUser", "FakeZaloOA", "OAMessage", "WebhookAttempt", "main"]
 JSONDict = dict[str, Any]
 
 MAX_TEXT_LENGTH = 2000
-MAX_BUTTONS = 5  # unconfirmed (see bot/channels/zalo_oa_api.py)
+MAX_BUTTONS = 5  # unconfirmed (see bot/channels/zalo_oa/api.py)
 MAX_BUTTON_TITLE = 100
 BUTTON_TYPES = frozenset({"oa.query.hide", "oa.query.show", "oa.open.url", "oa.open.phone", "oa.open.sms"})
 MAX_FILE_BYTES = 5 * 1024 * 1024
