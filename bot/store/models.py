@@ -121,6 +121,9 @@ class ConversationState(Base):
     state: Mapped[dict[str, Any]]
     version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     updated_at: Mapped[datetime] = updated_column()
+    # when the journey now in progress began (None: no journey in progress): names the draft, so an
+    # abandoned one is reminded of once however often its owner comes back to it (issue 16)
+    draft_started_at: Mapped[datetime | None]
 
 
 class DossierCounter(Base):

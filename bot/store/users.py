@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Boolean, Select, bindparam, case, func, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,11 @@ def user_key(channel: str, external_id: str) -> str:
 def _user_by_identity(s: Session, channel: str, external_id: str) -> User | None:
     stmt = select(User).where(User.channel == channel, User.external_id == external_id)
     return s.scalar(stmt)
+
+
+def find_user(s: Session, channel: str, external_id: str) -> User | None:
+    """The user of a chat, if they ever wrote (a read: nobody is created)."""
+    return _user_by_identity(s, channel, external_id)
 
 
 def get_or_create_user(s: Session, channel: str, external_id: str) -> User:
@@ -83,6 +88,13 @@ def load_state(s: Session, user_id: int) -> Json | None:
 _STATES = ConversationState.__table__
 
 
+def _draft_started(now: Any) -> Any:
+    """When the journey in progress began: kept while one is (``drafting``), begun now if none was, gone
+    when none is (filed, cancelled). The reminder of an abandoned draft is keyed on it (issue 16)."""
+    started = func.coalesce(_STATES.c.draft_started_at, now)
+    return case((bindparam("drafting", type_=Boolean), started), else_=null())
+
+
 _UPDATE_STATE = (
     update(_STATES)
     .where(_STATES.c.user_id == bindparam("uid"))
@@ -90,17 +102,21 @@ _UPDATE_STATE = (
         state=bindparam("new_state", type_=_STATES.c.state.type),
         version=_STATES.c.version + 1,
         updated_at=bindparam("now", type_=_STATES.c.updated_at.type),
+        draft_started_at=_draft_started(bindparam("now", type_=_STATES.c.updated_at.type)),
     )
 )
 
 
 def save_state(s: Session, user_id: int, state: Json, exists: bool | None = None) -> None:
-    """Store the state, version + 1. ``exists`` (known from :func:`user_snapshot`) skips the upsert."""
+    """Store the state, version + 1. ``exists`` (known from :func:`user_snapshot`) skips the upsert.
+    A state with a ``flow`` is a journey in progress: its start is kept in ``draft_started_at``."""
+    now, drafting = utcnow(), state.get("flow") is not None
     if exists:
-        s.connection().execute(_UPDATE_STATE, {"uid": user_id, "new_state": state, "now": utcnow()})
+        values = {"uid": user_id, "new_state": state, "now": now, "drafting": drafting}
+        s.connection().execute(_UPDATE_STATE, values)
         return
     insert = insert_for(s)(ConversationState).values(
-        user_id=user_id, state=state, version=1, updated_at=utcnow()
+        user_id=user_id, state=state, version=1, updated_at=now, draft_started_at=now if drafting else None
     )
     s.execute(
         insert.on_conflict_do_update(
@@ -109,8 +125,10 @@ def save_state(s: Session, user_id: int, state: Json, exists: bool | None = None
                 "state": insert.excluded.state,
                 "version": ConversationState.version + 1,
                 "updated_at": insert.excluded.updated_at,
+                "draft_started_at": _draft_started(insert.excluded.updated_at),
             },
-        )
+        ),
+        {"drafting": drafting},
     )
 
 

@@ -1,4 +1,4 @@
-"""programme news and broadcasts, reminders, platform tokens; when a user last wrote
+"""programme news and broadcasts, reminders, platform tokens; when a user last wrote, when a draft began
 
 Revision ID: 0005
 Revises: 0004
@@ -27,6 +27,8 @@ def _created(name: str) -> sa.Column:  # type: ignore[type-arg]
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(_when("last_seen_at"))
+    with op.batch_alter_table("conversation_states") as batch:
+        batch.add_column(_when("draft_started_at"))
     op.create_table(
         "subscriptions",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -128,5 +130,7 @@ def downgrade() -> None:
     op.drop_table("broadcast_recipients")
     op.drop_table("broadcasts")
     op.drop_table("subscriptions")
+    with op.batch_alter_table("conversation_states") as batch:
+        batch.drop_column("draft_started_at")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("last_seen_at")
