@@ -1,6 +1,7 @@
 """What the pipeline and a channel's transport agree on: one outbox message (:class:`Message`), how a
 transport reports each part it delivered (:data:`Progress`), and the four ways a platform says no
-(:class:`Flood`, :class:`Transient`, :class:`Blocked`, :class:`Refused`); with the helpers every channel
+(:class:`Flood`, :class:`Transient`, :class:`Blocked`, :class:`Refused`; :class:`Held`, a message the
+platform may not carry now); with the helpers every channel
 uses on the way out (valid text, text cut to the platform's limit) and the sender's limiter.
 """
 
@@ -27,6 +28,16 @@ class Flood(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"retry after {retry_after}s")
         self.retry_after = retry_after
+
+
+class Held(Exception):
+    """The platform may not carry this message now (a Zalo OA user outside the window in which the OA may
+    write to them): kept as ``held`` with ``reason``, not sent blind and not retried; whoever decided it
+    was told by the transport."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Transient(Exception):
@@ -71,7 +82,8 @@ class Transport(Protocol):
     async def send(self, message: Message, progress: Progress) -> int | None:
         """Deliver the parts of one message not in ``message.done``, in order, calling ``progress`` after
         each; the platform's id of the message that carries the buttons, when it has one. Raises
-        :class:`Flood`, :class:`Transient`, :class:`Blocked` or :class:`Refused` (with the part)."""
+        :class:`Flood`, :class:`Transient`, :class:`Blocked`, :class:`Refused` (with the part) or
+        :class:`Held`."""
         ...
 
 

@@ -14,7 +14,9 @@ What the platform answers decides what happens to a message:
 - a refusal (:class:`Refused`: 400, 403 other than "blocked", 404) is not retried: the message is marked
   ``failed`` with the reason (never its text), and the user is told something went wrong when a message can
   still reach them;
-- a blocked bot (403 "blocked by the user") marks the user unreachable and stops sending to them.
+- a blocked bot (403 "blocked by the user") marks the user unreachable and stops sending to them;
+- a message the platform may not carry now (:class:`Held`: a Zalo OA user outside the window) is kept as
+  ``held`` with the reason, neither sent nor retried.
 
 A failed message never holds back the ones after it. A reply in parts (its text cut to the platform's
 limit, each document) is delivered part by part: each part is written down in the row's ``parts`` as it
@@ -39,6 +41,7 @@ from bot.pipeline.delivery import (
     MAX_ATTEMPTS,
     Blocked,
     Flood,
+    Held,
     Message,
     Refused,
     TokenBucket,
@@ -102,6 +105,12 @@ class OutboxSender:
             self.claimed.add(message.outbox_id)
             bisect.insort(self.queues.setdefault(message.chat, []), message, key=_oldest_first)
         self.wake.set()
+
+    def has_ready(self) -> bool:
+        """Whether a queued message could go now but for the overall limit (its chat free and past its
+        interval): a broadcast (bot/pipeline/broadcaster.py) takes no token while one does."""
+        now = time.monotonic()
+        return any(c not in self.busy and self.next_for_chat.get(c, 0.0) <= now for c in self.queues)
 
     def request_scan(self) -> None:
         """Read the outbox table at the next turn (something was queued that was not pushed)."""
@@ -230,6 +239,11 @@ class OutboxSender:
                     message.outbox_id,
                 )
                 self._forget_chat(message)
+                return
+            except Held as held:  # not sent blind, not retried: kept with the reason
+                await self.db.run(outbox.hold, message.outbox_id, held.reason, dict(done) or None)
+                log.info("outbox %s to user %s held: %s", message.outbox_id, message.user_id, held.reason)
+                self._release([message])
                 return
             except Transient as error:
                 await self._again(replace(message, done=done), backoff(message.attempts), str(error))

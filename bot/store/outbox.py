@@ -1,6 +1,7 @@
 """The outbox: every message the bot sends (replies, notifications), queued in the transaction that
 decided it and drained by a rate-limited sender. A message is ``pending`` (possibly with a retry time),
-``sent``, ``failed`` (with the platform's reason, never the text) or ``erased`` (its content gone with the
+``sent``, ``failed`` (with the platform's reason, never the text), ``held`` (the platform may not carry
+it now: a Zalo OA user outside the window) or ``erased`` (its content gone with the
 person's data; an erasure is never undone by a late "sent"). A reply in parts keeps the parts delivered so
 far in ``parts``, so a retry sends only the rest.
 """
@@ -21,6 +22,7 @@ Json = dict[str, Any]
 ERASED = (
     "erased"  # the status of an outbox message whose content was erased (see bot.store.privacy.erase_user)
 )
+HELD = "held"  # a message the platform may not carry now (a Zalo OA user outside the window): not sent
 
 _OUTBOX = Outbox.__table__
 _ENQUEUE = per_dialect(
@@ -157,6 +159,15 @@ def give_up(
     if notice is None or user.unreachable:
         return dedup, None
     return dedup, enqueue(s, user, notice, dedup_key=f"failed:{outbox_id}")
+
+
+def hold(s: Session, outbox_id: int, reason: str, parts: Json | None = None) -> None:
+    """The platform may not carry the message now (a Zalo OA user outside the window): ``held`` with the
+    reason, never sent blind; the sender does not pick it up again."""
+    values: dict[str, Any] = {"status": HELD, "error": reason[:500]}
+    if parts is not None:
+        values["parts"] = parts
+    s.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status != ERASED).values(**values))
 
 
 def block(s: Session, outbox_id: int, user_id: int, reason: str) -> None:
