@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     zalo_bot_max_in_flight: int = 4  # messages being sent at once
     webhook_listen: str = ""  # host:port of the one webhook server (default: SMEBOT_TELEGRAM_WEBHOOK_LISTEN)
     render_processes: int = 1  # `smebot run`: worker processes that render dossier documents
+    # reminders (issue 16), at local hours of Vietnam (Asia/Ho_Chi_Minh): from this hour on working days
+    reminder_hour: int = 8
+    reminder_until_hour: int = 20  # nobody is reminded from this hour until the next morning
+    reminder_interval: float = 60.0  # seconds between two scans of what is due; 0 turns reminders off
 
 
 def load_settings(**overrides: object) -> Settings:

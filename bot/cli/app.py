@@ -22,6 +22,8 @@ from bot.channels.zalo_bot import ZaloBotChannel, ZaloWebhook
 from bot.channels.zalo_bot_api import PermanentError, TransientError, ZaloBotClient
 from bot.cli.parser import UsageError
 from bot.config import load_settings
+from bot.pipeline.supervise import supervise
+from bot.reminders import from_settings
 from locales import t
 
 
@@ -35,6 +37,8 @@ def run_chat(args: argparse.Namespace) -> int:
     async def main() -> int:
         app = await open_app(settings)
         try:
+            if settings.reminder_interval > 0:  # what is due now is queued, shown with the first reply
+                await from_settings(app.db, app.service.staff.calendar, settings).scan()
             documents = settings.documents_dir
             return await chat(app.service, args.user, app.attachments, sys.stdin, sys.stdout, documents)
         finally:
@@ -97,6 +101,9 @@ def run_bots(args: argparse.Namespace) -> int:
             if zalo_webhook is not None:
                 zalo.add_webhook(server, zalo_webhook.path, zalo_webhook.secret)
             runs.append(zalo.run(stop, zalo_webhook))
+        if settings.reminder_interval > 0:  # scheduled in the database, beside the channels (issue 16)
+            reminders = from_settings(app.db, app.service.staff.calendar, settings)
+            runs.append(supervise("reminders", reminders.run, stop))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)

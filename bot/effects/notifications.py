@@ -17,6 +17,8 @@ def render_notification(payload: Mapping[str, Any], lang: str) -> str:
         for k, v in dict(payload.get("params", {})).items()
     }
     text = t(str(payload["key"]), lang, **params)
+    if payload.get("lines"):  # one line per entry, each a key and its parameters (an officer's reminder)
+        return "\n".join([text, *(render_notification(line, lang) for line in payload["lines"])])
     decision = payload.get("decision")
     if decision == "approve":
         lines = [text]
