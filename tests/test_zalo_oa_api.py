@@ -143,7 +143,7 @@ async def test_the_platform_refuses_more_buttons_than_it_takes(fake: FakeZaloOA,
     ]
     message = {"text": "t", "attachment": {"type": "template", "payload": {"buttons": buttons}}}
     with pytest.raises(PermanentError) as info:
-        await oa._send(owner.user_id, message)
+        await oa.send_message(owner.user_id, message)
     assert info.value.code == -201 and owner.received() == []
 
 

@@ -30,16 +30,6 @@ class Flood(Exception):
         self.retry_after = retry_after
 
 
-class Held(Exception):
-    """The platform may not carry this message now (a Zalo OA user outside the window in which the OA may
-    write to them): kept as ``held`` with ``reason``, not sent blind and not retried; whoever decided it
-    was told by the transport."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class Transient(Exception):
     """A network error, a time-out or a 5xx: try again later."""
 
@@ -53,6 +43,16 @@ class Refused(Exception):
     def __init__(self, reason: str, *, part: str | None = None, reply_possible: bool = True) -> None:
         super().__init__(reason)
         self.reason, self.part, self.reply_possible = reason, part, reply_possible
+
+
+class Held(Refused):
+    """The platform may not carry this message now (a Zalo OA user outside the window in which the OA may
+    write to them): the outbox keeps it as ``held`` with ``reason``, neither sent blind nor retried, and
+    the sender's ``on_held`` tells whoever decided it. A Refused (nothing reaches the user) to code that
+    does not know it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, reply_possible=False)
 
 
 @dataclass(frozen=True)

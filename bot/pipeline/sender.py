@@ -69,6 +69,7 @@ class OutboxSender:
         scan_every: float = 1.0,
         mark_every: float = 0.05,
         on_sent: Callable[[Message, int | None], Awaitable[None]] | None = None,
+        on_held: Callable[[Message, str], Awaitable[None]] | None = None,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.db, self.channel, self.transport = db, channel, transport
@@ -80,6 +81,7 @@ class OutboxSender:
         self.scan_every = scan_every
         self.mark_every = mark_every  # "sent" is written at most this often, for all delivered meanwhile
         self.on_sent = on_sent
+        self.on_held = on_held  # a message held (Held): who decided it hears of it
         self.max_attempts = max_attempts
         self.queues: dict[str, list[Message]] = {}  # per chat, oldest first
         self.claimed: set[int] = set()  # queued here, being sent, or sent and not yet marked
@@ -219,6 +221,13 @@ class OutboxSender:
         while True:
             try:
                 message_id = await self.transport.send(replace(message, done=done), progress)
+            except Held as held:  # not sent blind, not retried: whoever decided it told, then kept so
+                if self.on_held is not None:  # first: a crash before the hold reports it again, once
+                    await self.on_held(message, held.reason)
+                await self.db.run(outbox.hold, message.outbox_id, held.reason, dict(done) or None)
+                log.info("outbox %s to user %s held: %s", message.outbox_id, message.user_id, held.reason)
+                self._release([message])
+                return
             except Refused as refusal:
                 if refusal.part is None or refusal.part in done:
                     refused.append(refusal)
@@ -239,11 +248,6 @@ class OutboxSender:
                     message.outbox_id,
                 )
                 self._forget_chat(message)
-                return
-            except Held as held:  # not sent blind, not retried: kept with the reason
-                await self.db.run(outbox.hold, message.outbox_id, held.reason, dict(done) or None)
-                log.info("outbox %s to user %s held: %s", message.outbox_id, message.user_id, held.reason)
-                self._release([message])
                 return
             except Transient as error:
                 await self._again(replace(message, done=done), backoff(message.attempts), str(error))

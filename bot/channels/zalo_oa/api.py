@@ -138,13 +138,17 @@ class ZaloOAClient(SessionOwner):
             raise RateLimited(path, message, self.rate_limit_backoff)
         raise PermanentError(path, code, message)
 
-    async def _send(self, user_id: str, message: dict[str, Any]) -> str:
+    async def send_message(self, user_id: str, message: dict[str, Any]) -> str:
+        """One customer-service message as the platform takes it (text ≤ 2,000, an attachment); its id."""
         data = await self.call(SEND_PATH, lambda: {"recipient": {"user_id": user_id}, "message": message})
         return text_id(data.get("message_id"))
 
     async def send_text(self, user_id: str, text: str) -> list[str]:
         """Send ``text``, split at line breaks into parts of at most 2,000 characters; their ids."""
-        return [await self._send(user_id, {"text": part}) for part in split_text(text, self.max_text_length)]
+        return [
+            await self.send_message(user_id, {"text": part})
+            for part in split_text(text, self.max_text_length)
+        ]
 
     async def send_buttons(
         self, user_id: str, text: str, buttons: Sequence[Button], lang: str = "vi"
@@ -159,14 +163,14 @@ class ZaloOAClient(SessionOwner):
         if not fits:
             return await self.send_text(user_id, numbered_choices(text, buttons, lang))
         parts = split_text(text, self.max_text_length) or [""]
-        ids = [await self._send(user_id, {"text": part}) for part in parts[:-1]]
+        ids = [await self.send_message(user_id, {"text": part}) for part in parts[:-1]]
         template = {
             "type": "template",
             "payload": {
                 "buttons": [{"title": b.title, "type": BUTTON_TYPE, "payload": b.payload} for b in buttons]
             },
         }
-        ids.append(await self._send(user_id, {"text": parts[-1], "attachment": template}))
+        ids.append(await self.send_message(user_id, {"text": parts[-1], "attachment": template}))
         return ids
 
     async def upload_file(self, content: bytes, filename: str, mime: str = "application/pdf") -> str:
@@ -187,7 +191,7 @@ class ZaloOAClient(SessionOwner):
         self, user_id: str, content: bytes, filename: str, mime: str = "application/pdf"
     ) -> str:
         token = await self.upload_file(content, filename, mime)
-        return await self._send(user_id, {"attachment": {"type": "file", "payload": {"token": token}}})
+        return await self.send_message(user_id, {"attachment": {"type": "file", "payload": {"token": token}}})
 
     async def upload_image(self, content: bytes, filename: str, mime: str = "image/png") -> str:
         def form() -> aiohttp.FormData:
@@ -219,7 +223,7 @@ class ZaloOAClient(SessionOwner):
         }
         if text:
             message["text"] = text
-        return await self._send(user_id, message)
+        return await self.send_message(user_id, message)
 
 
 def numbered_choices(text: str, buttons: Sequence[Button], lang: str = "vi") -> str:

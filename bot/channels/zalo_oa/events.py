@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.channels.zalo_oa.signature import load_body
 
@@ -58,6 +59,11 @@ def parse_event(raw_body: bytes) -> OAEvent:
     data = load_body(raw_body)
     if data is None:
         raise ValueError("not a JSON object")
+    return event_from(data)
+
+
+def event_from(data: Mapping[str, Any]) -> OAEvent:
+    """The event in a body already parsed (with numbers kept as text), e.g. as the inbox keeps it."""
     event = _opt(data.get("event_name"))
     timestamp = _opt(data.get("timestamp"))
     # the OA's own messages and their receipts come from the OA, to the user
