@@ -13,12 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.store import outbox
 from bot.store import users as users_store
-from bot.store.models import ConversationState, Dossier, Event, Officer, Reminder, Subscription, User
+from bot.store.models import (
+    ConversationState,
+    Dossier,
+    Event,
+    Officer,
+    Reminder,
+    Subscription,
+    User,
+    utcnow,
+)
 from bot.store.sql import Json, dialect, per_dialect
 from rules.dossier import Status
 
@@ -32,7 +41,7 @@ _CLAIM = per_dialect(
             user_id=bindparam("b_user_id"),
             due_at=bindparam("b_due_at", type_=_REMINDERS.c.due_at.type),
             sent_at=bindparam("b_now", type_=_REMINDERS.c.sent_at.type),
-            created_at=bindparam("b_now", type_=_REMINDERS.c.created_at.type),
+            created_at=bindparam("b_created", type_=_REMINDERS.c.created_at.type),
         )
         .on_conflict_do_nothing(index_elements=[_REMINDERS.c.key])
         .returning(_REMINDERS.c.id)
@@ -52,6 +61,7 @@ def remind(
     the key was recorded before, by this process or another. ``sent_at`` is when it was queued: the
     outbox row (deduplicated on the same key) says when the platform took it."""
     values = {"b_key": key, "b_kind": kind, "b_user_id": user.id, "b_due_at": due_at, "b_now": now}
+    values["b_created"] = utcnow()  # the row's own time, on the real clock even when ``now`` is injected
     if s.connection().execute(_CLAIM[dialect(s)], values).scalar() is None:
         return False
     outbox.enqueue(s, user, payload, dedup_key=f"reminder:{key}")
@@ -131,8 +141,8 @@ class OpenRequest:
 
 
 def open_requests(s: Session) -> list[OpenRequest]:
-    """Every request for documents still open (the dossier waits in ``needs_info``), with the officer's
-    last "ask" on it and its owner, when the owner may be written to."""
+    """Every request for documents still open (the dossier waits in ``needs_info``) and not reminded of
+    yet, with the officer's last "ask" on it and its owner, when the owner may be written to."""
     last_ask = (
         select(Event.dossier_id, func.max(Event.id).label("event_id"))
         .where(Event.action == "ask", Event.dossier_id.is_not(None))
@@ -145,6 +155,7 @@ def open_requests(s: Session) -> list[OpenRequest]:
         .join(Event, Event.id == last_ask.c.event_id)
         .join(User, User.id == Dossier.user_id)
         .where(Dossier.status == Status.needs_info, User.deleted_at.is_(None), User.unreachable.is_(False))
+        .where(~exists().where(Reminder.key == literal("request:") + cast(Event.id, String)))
         .order_by(Event.id)
     )
     return [
@@ -175,6 +186,13 @@ def abandoned_drafts(s: Session, quiet_since: dt.datetime) -> list[Draft]:
             User.deleted_at.is_(None),
             User.unreachable.is_(False),
             last_seen <= quiet_since,
+            # not reminded of this draft yet (a reminder made since it began is its one); the key is
+            # what makes it once, this keeps the scan from reading every reminded draft again
+            ~exists().where(
+                Reminder.user_id == User.id,
+                Reminder.kind == "draft",
+                Reminder.created_at >= ConversationState.draft_started_at,
+            ),
         )
         .order_by(User.id)
     )
