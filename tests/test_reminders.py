@@ -237,13 +237,17 @@ async def test_an_open_request_is_reminded_once_and_an_answered_one_never(env: t
     service, db, url = env
     ref = await file_dossier(service, "lan")
     other = await file_dossier(service, "hoa")
+    erased = await file_dossier(service, "minh")
     _, bob, _ = await staff(service)
-    for dossier in (ref, other):
+    for dossier in (ref, other, erased):
         assert "Đã nhận xử lý" in await bob.send(f"/claim {dossier}")
         assert "Đã gửi yêu cầu bổ sung" in await bob.send(
             f"/ask {dossier} Báo giá có đóng dấu; Hợp đồng tư vấn"
         )
     assert "đã được chuyển lại cán bộ" in await Owner(service, "hoa").send("xong")  # hoa answered
+    minh = Owner(service, "minh")  # minh erased his data: his dossier stays under review (ND80 Art. 32)
+    assert "xóa dữ liệu" in await minh.send("/deleteme")
+    assert f"hồ sơ {erased} đang được cơ quan hỗ trợ xử lý" in await minh.send("co")
     lan = Owner(service, "lan")
     assert "Đã ghi" in await lan.send("1. Báo giá đã gửi qua email")  # a part: the request stays open
     asks = await rows(db, Event, Event.action == "ask")
@@ -256,6 +260,7 @@ async def test_an_open_request_is_reminded_once_and_an_answered_one_never(env: t
     assert await restarted(url, when, twice=True) == Queued()
     assert await reminders_of(db, "lan") == [f"request:{asks[0].id}"]
     assert await reminders_of(db, "hoa") == []  # answered: nothing
+    assert await reminders_of(db, "minh") == []  # erased: nothing
     seen = await lan.send("/mydossiers")
     assert (
         f"Nhắc việc: hồ sơ {ref} vẫn đang chờ giấy tờ cán bộ yêu cầu bổ sung ngày {asked_on:%d/%m/%Y}" in seen
@@ -316,3 +321,22 @@ async def test_an_abandoned_draft_is_reminded_once_only_with_the_news_consent(en
     when[0] = at(rules.local(seen).date() + dt.timedelta(days=3), 9)
     assert await scan(db, when) == Queued()  # no news consent any more: no reminder
     assert len(await reminders_of(db, "hoa")) == 2
+
+
+async def test_the_loop_scans_until_stopped(env: tuple) -> None:
+    """What `smebot run` starts beside the channels: it scans at its interval and ends when told."""
+    service, db, _ = env
+    await file_dossier(service, "lan")
+    await staff(service)
+    filed = service.today()
+    late = next_working(CAL.add_working_days(filed, 14))  # overdue: bob's list is due
+    loop = Reminders(db, CAL, POLICY, interval=0.01, now=lambda: at(late, 9))
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    for _ in range(500):  # until the first scan has committed (no timing asserted)
+        if await reminders_of(db, "bob"):
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    assert len(await reminders_of(db, "bob")) == 1  # however many scans ran: one list
