@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     telegram_messages_per_second: float = 30.0  # Telegram's limits; lift them only against a test server
     telegram_chat_interval: float = 1.0  # seconds between two messages to one chat
     telegram_max_in_flight: int = 8  # messages being sent at once
+    telegram_broadcast_per_second: float = 25.0  # broadcasts' share of the 30/s (paid broadcasts allow more)
     zalo_bot_token: str = (
         ""  # the Zalo Bot's token (Zalo Bot Creator); `smebot run` starts the Zalo Bot with it
     )
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     zalo_bot_messages_per_second: float = 10.0  # unconfirmed: the platform publishes no limit; keep it modest
     zalo_bot_chat_interval: float = 1.0  # seconds between two messages to one chat
     zalo_bot_max_in_flight: int = 4  # messages being sent at once
+    zalo_bot_broadcast_per_second: float = 8.0  # broadcasts' share of the 10/s (as unconfirmed as that)
+    broadcast_batch: int = 100  # recipients claimed at a time: a crash may send these twice, no more
+    broadcast_send_timeout: float = 15.0  # seconds a broadcast send may take before it is tried again
+    broadcast_progress_every: float = 60.0  # seconds between two progress reports to the officer
+    broadcast_progress_percent: int = 25  # and one each time this share more of the recipients is done
     webhook_listen: str = ""  # host:port of the one webhook server (default: SMEBOT_TELEGRAM_WEBHOOK_LISTEN)
     render_processes: int = 1  # `smebot run`: worker processes that render dossier documents
     # reminders (issue 16), at local hours of Vietnam (Asia/Ho_Chi_Minh): from this hour on working days

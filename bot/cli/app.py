@@ -22,6 +22,7 @@ from bot.channels.zalo_bot import ZaloBotChannel, ZaloWebhook
 from bot.channels.zalo_bot_api import PermanentError, TransientError, ZaloBotClient
 from bot.cli.parser import UsageError
 from bot.config import load_settings
+from bot.pipeline.broadcaster import BroadcastConfig
 from bot.pipeline.supervise import supervise
 from bot.reminders import from_settings
 from locales import t
@@ -83,6 +84,7 @@ def run_bots(args: argparse.Namespace) -> int:
                 per_second=settings.telegram_messages_per_second,
                 chat_interval=settings.telegram_chat_interval,
                 max_in_flight=settings.telegram_max_in_flight,
+                broadcasts=BroadcastConfig.of(settings, "telegram"),
             )
             if webhook is not None:
                 channel.add_webhook(server, webhook.path, webhook.secret)
@@ -97,6 +99,7 @@ def run_bots(args: argparse.Namespace) -> int:
                 per_second=settings.zalo_bot_messages_per_second,
                 chat_interval=settings.zalo_bot_chat_interval,
                 max_in_flight=settings.zalo_bot_max_in_flight,
+                broadcasts=BroadcastConfig.of(settings, "zalo_bot"),
             )
             if zalo_webhook is not None:
                 zalo.add_webhook(server, zalo_webhook.path, zalo_webhook.secret)

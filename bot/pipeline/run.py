@@ -1,7 +1,8 @@
 """The pipeline of one channel, put together: the adapter's updates into the :class:`Inbox`, the
 :class:`Dispatcher` (per-user order, the service's one transaction), the :class:`OutboxSender` through the
-adapter's transport; and :meth:`Pipeline.run`, which runs them supervised beside the adapter's own loops
-(its receiver: polling; its chores: menus, setting a webhook) and stops them in order.
+adapter's transport, the :class:`Broadcaster` beside it (same transport and limits, replies first); and
+:meth:`Pipeline.run`, which runs them supervised beside the adapter's own loops (its receiver: polling;
+its chores: menus, setting a webhook) and stops them in order.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from bot.pipeline.adapter import Adapter
+from bot.pipeline.broadcaster import BroadcastConfig, Broadcaster
 from bot.pipeline.dispatcher import Dispatcher
 from bot.pipeline.inbox import Inbox
 from bot.pipeline.sender import OutboxSender
@@ -31,6 +33,7 @@ class Pipeline:
         per_second: float,
         chat_interval: float,
         max_in_flight: int = 8,
+        broadcasts: BroadcastConfig | None = None,
     ) -> None:
         self.service, self.db, self.adapter = service, db, adapter
         self.inbox = Inbox(db, adapter.source, adapter.inspect)
@@ -43,6 +46,12 @@ class Pipeline:
             max_in_flight=max_in_flight,
         )
         self.dispatcher = Dispatcher(service, db, adapter, self.inbox, self.sender)
+        # broadcasts through the same transport and limits, after the replies (None: this channel has none)
+        self.broadcaster = (
+            Broadcaster(db, adapter.channel, adapter.transport, self.sender, broadcasts)
+            if broadcasts is not None
+            else None
+        )
 
     async def run(
         self,
@@ -60,6 +69,8 @@ class Pipeline:
             asyncio.create_task(supervise("dispatcher", self.dispatcher.run, stop)),
             asyncio.create_task(supervise("sender", self.sender.run, stop)),
         ]
+        if self.broadcaster is not None:
+            workers.append(asyncio.create_task(supervise("broadcaster", self.broadcaster.run, stop)))
         helpers = [asyncio.create_task(chore) for chore in chores]
         helpers += [asyncio.create_task(supervise(n, loop, stop)) for n, loop in (receivers or {}).items()]
         try:

@@ -55,6 +55,8 @@ import aiohttp
 from aiohttp import web
 
 __all__ = [
+    "CHAOS_EXTRA_KINDS",
+    "CHAOS_KINDS",
     "ApiCall",
     "ChaosFault",
     "FakeTelegram",
@@ -907,6 +909,9 @@ class ChaosFault:
 # What chaos may do to a call: an HTTP status, "drop" (no answer, nothing done) or "drop_after" (no
 # answer, but the call was carried out: the client cannot tell it from a time-out).
 CHAOS_KINDS = ("400", "403", "409", "429", "500", "502", "503", "drop", "drop_after")
+# Only when a menu names them: "hang" (no answer for ``hang`` seconds, beyond the client's time-out; the
+# call is carried out after that only if the client still waits, so a client that gave up changed nothing).
+CHAOS_EXTRA_KINDS = ("hang",)
 _CHAOS_DESCRIPTIONS = {
     400: "Bad Request: chaos: refused",
     403: "Forbidden: user is deactivated",
@@ -1192,6 +1197,7 @@ class FakeTelegram:
         self._drops: dict[str, list[_Drop]] = {}
         self._chaos: tuple[random.Random, float, dict[str, tuple[str, ...]]] | None = None
         self.chaos_log: list[ChaosFault] = []
+        self._chaos_retry_after, self._chaos_hang = 1, 30.0
         self._allowed_updates: list[str] | None = None  # as Telegram keeps it from the last getUpdates
         self.filtered: list[JSONDict] = []  # updates dropped because of allowed_updates
         self._listeners: list[Listener] = []
@@ -1359,16 +1365,22 @@ class FakeTelegram:
         seed: int,
         rate: float,
         menu: dict[str, tuple[str, ...]] | None = None,
+        *,
+        retry_after: int = 1,
+        hang: float = 30.0,
     ) -> None:
         """From now on, each call of a method in ``menu`` fails with probability ``rate`` in one of the ways
-        listed for it (see :data:`CHAOS_KINDS`; ``"*"`` is every other method). Seeded: the same calls get
-        the same faults. Each fault is recorded in :attr:`chaos_log`. :meth:`calm` stops it."""
+        listed for it (see :data:`CHAOS_KINDS` and :data:`CHAOS_EXTRA_KINDS`; ``"*"`` is every other
+        method; a kind listed twice is chosen twice as often). Seeded: the same calls get the same faults.
+        A 429 asks for ``retry_after`` seconds; a "hang" lasts ``hang`` seconds. Each fault is recorded in
+        :attr:`chaos_log`. :meth:`calm` stops it."""
         table = {k.lower(): v for k, v in (menu or {"*": CHAOS_KINDS}).items()}
         for kinds in table.values():
-            unknown = set(kinds) - set(CHAOS_KINDS)
+            unknown = set(kinds) - set(CHAOS_KINDS) - set(CHAOS_EXTRA_KINDS)
             if unknown:
                 raise ValueError(f"unknown chaos kinds {sorted(unknown)}")
         self._chaos = (random.Random(seed), rate, table)
+        self._chaos_retry_after, self._chaos_hang = retry_after, hang
 
     def calm(self) -> None:
         """No more chaos."""
@@ -1522,11 +1534,13 @@ class FakeTelegram:
         chaos = self._chaos_fault(call) if fault is None and drop is None else None
         if chaos == "drop" or chaos == "drop_after":
             drop = _Drop(1, chaos == "drop_after")
+        elif chaos == "hang":
+            delay = _Delay(self._chaos_hang, 1, False)
         elif chaos is not None:
             status = int(chaos)
-            params = {"retry_after": 1} if status == 429 else None
+            params = {"retry_after": self._chaos_retry_after} if status == 429 else None
             description = (
-                "Too Many Requests: retry after 1"
+                f"Too Many Requests: retry after {self._chaos_retry_after}"
                 if status == 429
                 else _CHAOS_DESCRIPTIONS.get(status) or _DEFAULT_DESCRIPTIONS.get(status) or _phrase(status)
             )

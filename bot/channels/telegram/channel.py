@@ -37,6 +37,7 @@ from bot.channels.telegram.api import (
     retry_seconds,
 )
 from bot.channels.telegram.updates import next_offset
+from bot.pipeline.broadcaster import BroadcastConfig
 from bot.pipeline.delivery import backoff
 from bot.pipeline.run import Pipeline
 from bot.pipeline.sender import OutboxSender
@@ -56,6 +57,7 @@ class TelegramChannel:
     per_second: float = 30.0  # Telegram: about 30 messages a second overall
     chat_interval: float = 1.0  # and about one a second to one chat
     max_in_flight: int = 8  # sends at once (see OutboxSender)
+    broadcasts: BroadcastConfig | None = None  # the broadcaster's settings; None: no broadcaster
 
     def __post_init__(self) -> None:
         self.adapter = TelegramAdapter(self.bot, self.service, self.db, self.attachments)
@@ -66,6 +68,7 @@ class TelegramChannel:
             per_second=self.per_second,
             chat_interval=self.chat_interval,
             max_in_flight=self.max_in_flight,
+            broadcasts=self.broadcasts,
         )
         self.webhook_secret = ""
 

@@ -34,6 +34,7 @@ from bot.channels.zalo_bot_api import (
     ZaloBotError,
     webhook_secret_matches,
 )
+from bot.pipeline.broadcaster import BroadcastConfig
 from bot.pipeline.delivery import backoff
 from bot.pipeline.run import Pipeline
 from bot.pipeline.sender import OutboxSender
@@ -74,6 +75,7 @@ class ZaloBotChannel:
         per_second: float = 10.0,
         chat_interval: float = 1.0,
         max_in_flight: int = 4,
+        broadcasts: BroadcastConfig | None = None,
     ) -> None:
         self.service, self.db, self.client, self.attachments = service, db, client, attachments
         self.http = aiohttp.ClientSession()  # the photos owners send (the client keeps its own)
@@ -85,6 +87,7 @@ class ZaloBotChannel:
             per_second=per_second,
             chat_interval=chat_interval,
             max_in_flight=max_in_flight,
+            broadcasts=broadcasts,
         )
 
     @property
