@@ -196,11 +196,10 @@ def abandoned_drafts(s: Session, quiet_since: dt.datetime) -> list[Draft]:
         )
         .order_by(User.id)
     )
-    return [Draft(user, started, _aware(seen)) for user, started, seen in s.execute(stmt)]
+    return [Draft(user, _aware(started), _aware(seen)) for user, started, seen in s.execute(stmt)]
 
 
 def _aware(moment: Any) -> dt.datetime:
-    """A COALESCE loses the column type on SQLite (a naive string back): read it as UTC."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    """An aware UTC datetime, should the driver hand back a naive one or a string (SQLite's text)."""
+    value: dt.datetime = dt.datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
