@@ -10,7 +10,9 @@ counts: on SQLite the unit of work runs on the loop's thread (``BEGIN IMMEDIATE`
 
 A chart (matplotlib) or a plan workbook (openpyxl) takes 0.1-0.3 s of CPU: rendered inside the write
 transaction (before issue 14) every owner behind it waited that long; rendered after the commit in the
-worker pool, an owner's p99 should not move. Not a test (no timing assertions anywhere).
+worker pool (as the sender does when it delivers the reply: :func:`deliver`), and decided in a read
+snapshot off the event loop (loading the agency's dossiers), an owner's p99 should not move. Not a test
+(no timing assertions anywhere).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import time
 from pathlib import Path
 
 from bench.journey import SCRIPT, percentile
+from bot.effects import deferred_from_json
 from bot.render_pool import render_pool
-from bot.service import Service
+from bot.service import Outcome, Service
 from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store.db import open_db
 from conversations.engine import Input
@@ -66,7 +69,7 @@ async def one_run(
         for inp in FILING:
             await service.handle("bench", f"seed-{n}", inp)
     for command in ("/stats", "/export"):  # warm the officer's path (imports in the workers) too
-        await service.handle("telegram", OFFICER, Input(text=command))
+        await deliver(service, await service.handle("telegram", OFFICER, Input(text=command)))
     owner_latencies: list[float] = []
     officer_latencies: list[float] = []
     rng = random.Random(14)
@@ -89,7 +92,8 @@ async def one_run(
         i = 0
         while not done.is_set():
             start = time.perf_counter()
-            await service.handle("telegram", OFFICER, Input(text=commands[i % 2]))
+            outcome = await service.handle("telegram", OFFICER, Input(text=commands[i % 2]))
+            await deliver(service, outcome)
             officer_latencies.append(time.perf_counter() - start)
             i += 1
             await asyncio.sleep(max(0.0, 0.5 - (time.perf_counter() - start)))
@@ -101,6 +105,16 @@ async def one_run(
     await asyncio.gather(owners_then_stop(), *([staff_member()] if officer else []))
     await database.close()
     return owner_latencies, officer_latencies
+
+
+async def deliver(service: Service, outcome: Outcome) -> None:
+    """What the Telegram sender does with the officer's reply: render its chart or export (the worker
+    pool), from the request the transaction queued in the reply's row."""
+    for queued in outcome.queued:
+        for document in queued.payload.get("documents") or []:
+            request = deferred_from_json(document, "vi")
+            if request is not None:
+                await service.materialize((request,))
 
 
 def line(name: str, samples: list[float]) -> str:

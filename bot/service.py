@@ -30,6 +30,7 @@ from bot.effects import (
     Env,
     ExportDocuments,
     Results,
+    deferred_to_json,
     document_data,
     render_chart,
     render_dossier_documents,
@@ -47,7 +48,7 @@ from bot.store import users as users_store
 from bot.store.db import Database
 from bot.store.models import Enterprise, User, utcnow
 from conversations.context import Context
-from conversations.effects import AuditRefused, Effect
+from conversations.effects import AuditRefused, Chart, Effect, Export
 from conversations.engine import Input, State
 from conversations.engine import Outcome as EngineOutcome
 from conversations.messages import Reply, render, render_line
@@ -80,17 +81,6 @@ class Rendered:
 
 
 @dataclass(frozen=True)
-class Later:
-    """Documents of a reply rendered after the commit (a chart, an export) and then queued after it."""
-
-    user_id: int
-    external_id: str
-    channel: str
-    dedup_key: str
-    documents: tuple[ChartDocument | ExportDocuments, ...]
-
-
-@dataclass(frozen=True)
 class Queued:
     """A reply put in the outbox by the transaction that produced it: the channel hands it to its
     sender at once, so the sender need not read it back (the table stays the durable copy)."""
@@ -101,6 +91,21 @@ class Queued:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A staff report decided in a read snapshot, off the event loop (:meth:`Service.prepare_read`):
+    the write transaction only queues its replies."""
+
+    lang: str
+    replies: tuple[Reply, ...]
+    effects: tuple[Effect, ...]
+    results: Results
+
+
+#: the effects a report may have and still be decided off the loop: they only read
+READ_EFFECTS = (Chart, Export)
+
+
 @dataclass
 class Outcome:
     replies: list[Rendered] = field(default_factory=list)
@@ -109,7 +114,6 @@ class Outcome:
     queued: list[Queued] = field(default_factory=list)  # the replies, as queued for a pushed channel
     notified: bool = False  # messages were queued for other users too (officer decisions)
     remove: tuple[str, ...] = ()  # files to delete once the transaction is committed (an erasure's)
-    later: list[Later] = field(default_factory=list)  # documents to render and queue after the commit
     programmes_changed: bool = False  # a programme was published or closed: rebuild the live catalogue
 
 
@@ -167,34 +171,66 @@ class Service:
             await self.reload_programmes()
         async with self._serial(key):
             try:
-                outcome = await self.db.run(self.step, channel, external_id, key, inp, update)
+                prepared = await self.prepare_read(channel, external_id, key, inp)
+                outcome = await self.db.run(self.step, channel, external_id, key, inp, update, prepared)
             except Exception as error:
                 # by type and ids: an exception's message may quote what the user typed
                 log.error(
                     "error handling update %s of %s: %s", update, key, type(error).__name__, exc_info=True
                 )
                 return await self._apologise(channel, external_id, update)
-            for later in outcome.later:  # after the commit: nobody waits for the writer meanwhile
-                outcome.queued.extend(await self.queue_later(later))
         if outcome.programmes_changed:  # after the commit: the owners' journey sees it from the next message
             await self.reload_programmes()
         remove_files(outcome.remove)
         return outcome
 
+    async def prepare_read(self, channel: str, external_id: str, key: str, inp: Input) -> Prepared | None:
+        """A staff report (/stats, /export, /queue...) decided off the event loop, in a read snapshot:
+        loading an agency's dossiers and counting them takes milliseconds per dozen dossiers, which the
+        owners would otherwise wait for behind the write lock. None: not such a command (or not staff)."""
+        command = inp.command
+        if not command or command[0] not in officer.READS:
+            return None
+        return await self.db.read(self.decide_read, channel, external_id, key, command)
+
+    def decide_read(
+        self, s: Session, channel: str, external_id: str, key: str, command: tuple[str, str]
+    ) -> Prepared | None:
+        user = users_store.find_user(s, channel, external_id)
+        if user is None:
+            return None
+        role, agency = self.staff.role(s, key)
+        if role == "owner" or not officer.allowed(command[0], role):
+            return None
+        saved = users_store.load_state(s, user.id)
+        lang = State.from_json(saved).lang if saved is not None else user.lang
+        octx = self.officer_context(s, key, role, agency, command[1])
+        staff_outcome = officer.handle(command[0], command[1], octx, lang)
+        if not all(isinstance(e, READ_EFFECTS) for e in staff_outcome.effects):
+            return None  # it writes after all: decided again in the write transaction
+        results = self.apply(s, user, key, staff_outcome.effects, lang)
+        return Prepared(lang, staff_outcome.replies, staff_outcome.effects, results)
+
     def step(
-        self, s: Session, channel: str, external_id: str, key: str, inp: Input, update: tuple[str, str] | None
+        self,
+        s: Session,
+        channel: str,
+        external_id: str,
+        key: str,
+        inp: Input,
+        update: tuple[str, str] | None,
+        prepared: Prepared | None = None,
     ) -> Outcome:
         """The unit of work of one message, in one transaction (see the module docstring)."""
         if update is not None and not inbox.claim_update(s, *update):
             return Outcome(duplicate=True)
-        user, outcome, results = self.decide(s, channel, external_id, key, inp)
+        user, outcome, results = self.decide(s, channel, external_id, key, inp, prepared)
         changed = any(isinstance(e, ProgrammeStatus) for e in outcome.effects)
         lang = outcome.state.lang
         rendered = [self.render(r, lang, results) for r in outcome.replies]
         if results.notifications:
             rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *results.notifications])))
-        later: list[Later] = []
-        queued = self.finish(s, user, rendered, update, later)
+        queued = self.finish(s, user, rendered, update)
         # an erasure's files; and the documents the terminal chat wrote of the dossiers it erased
         written = [
             self.documents_dir / f"{ref}{copy}.{ext}"
@@ -209,7 +245,6 @@ class Service:
             queued=queued,
             notified=results.notified,
             remove=remove,
-            later=later,
             programmes_changed=changed,
         )
 
@@ -257,40 +292,21 @@ class Service:
         user: User,
         replies: list[Rendered],
         update: tuple[str, str] | None,
-        later: list[Later] | None = None,
     ) -> list[Queued]:
-        """For pushed channels, queue the replies (in the transaction that claimed the update). A chart
-        or an export is not rendered here: it goes to ``later``, queued after the commit."""
+        """For pushed channels, queue the replies (in the transaction that claimed the update). A document
+        to render (a dossier's, a chart, an export) is queued as its request, in the reply's row: the
+        sender renders it in the worker pool when it delivers the reply."""
         if user.channel not in self.outbox_channels or not replies:
             return []
         key = users_store.user_key(user.channel, user.external_id)
         tag = f"{update[0]}:{update[1]}" if update else f"{key}:{dt.datetime.now(dt.UTC).timestamp()}"
         queued = []
         for i, reply in enumerate(replies):
-            slow = tuple(d for d in reply.documents if isinstance(d, ChartDocument | ExportDocuments))
-            if slow and later is not None:
-                later.append(Later(user.id, user.external_id, user.channel, f"reply:{tag}:{i}:later", slow))
-                reply = replace(reply, documents=tuple(d for d in reply.documents if d not in slow))
             payload = self.reply_payload(reply, f"{tag}:{i}")
             outbox_id = outbox.enqueue(s, user, payload, dedup_key=f"reply:{tag}:{i}")
             if outbox_id is not None:
                 queued.append(Queued(outbox_id, user.id, user.external_id, payload))
         return queued
-
-    async def queue_later(self, later: Later) -> list[Queued]:
-        """Render a reply's chart or export in the worker pool, after its transaction, then queue the
-        files in a short one of their own (after the reply's text, for the same user)."""
-        rendered = await self.materialize(later.documents)
-        if not rendered:
-            return []
-        payload = self.reply_payload(Rendered("", (), tuple(rendered)), later.dedup_key)
-
-        def work(s: Session) -> list[Queued]:
-            user = users_store.get_or_create_user(s, later.channel, later.external_id)
-            outbox_id = outbox.enqueue(s, user, payload, dedup_key=later.dedup_key)
-            return [] if outbox_id is None else [Queued(outbox_id, later.user_id, later.external_id, payload)]
-
-        return await self.db.run(work)
 
     async def materialize(self, documents: tuple[Document | Deferred, ...]) -> list[Document]:
         """Render the documents a reply carries, after it is shown and its transaction committed: a
@@ -314,7 +330,7 @@ class Service:
                 dossier = dossiers_store.dossier_by_ref(s, request.ref)
                 return document_data(env, dossier, request.lang) if dossier is not None else None
 
-            data = await self.db.run(read)
+            data = await self.db.read(read)  # off the loop, in a snapshot: the writer never waits
             if data is not None:
                 out.extend(
                     await loop.run_in_executor(
@@ -328,10 +344,8 @@ class Service:
         spooled to a file of its own (``spool``), which the sender deletes once it is delivered."""
         documents: list[dict[str, Any]] = []
         for document in reply.documents:
-            if isinstance(document, DossierDocuments):  # rendered by the sender, after the commit
-                documents.append({"dossier": document.ref, "lang": document.lang})
-                continue
-            if not isinstance(document, Document):  # a chart or export: queued once rendered
+            if not isinstance(document, Document):  # rendered by the sender, after the commit
+                documents.append(deferred_to_json(document))
                 continue
             digest = hashlib.sha256(tag.encode() + document.content).hexdigest()[:16]
             path = self.documents_dir / f"{digest}-{document.filename}"
@@ -349,15 +363,26 @@ class Service:
         }
 
     def decide(
-        self, s: Session, channel: str, external_id: str, key: str, inp: Input
+        self,
+        s: Session,
+        channel: str,
+        external_id: str,
+        key: str,
+        inp: Input,
+        prepared: Prepared | None = None,
     ) -> tuple[User, EngineOutcome, Results]:
-        """Load, run the engine (owner or staff), apply the effects, save the state."""
+        """Load, run the engine (owner or staff), apply the effects, save the state. A report decided
+        off the loop (``prepared``) only has its replies queued here."""
         user, saved, enterprise, n_dossiers = users_store.user_snapshot(s, channel, external_id)
         users_store.lock_user(s, user.id)
         if user.unreachable:  # they wrote to us: reachable again, even after blocking the bot once
             user.unreachable = False
         user.last_seen_at = utcnow()  # the Zalo OA's free-message window and the reminders count from it
         state = State.from_json(saved or {"lang": user.lang})
+        if prepared is not None and prepared.lang == state.lang:
+            if channel in self.inline_channels:
+                prepared.results.notifications = self.take_notifications(s, user, state.lang)
+            return user, EngineOutcome(state, prepared.replies, prepared.effects), prepared.results
         if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command
             inp = Input(text=inp.payload)
         if inp.text.startswith("/programme_add\n"):  # the YAML pasted on the lines after the command

@@ -297,10 +297,10 @@ async def test_a_handler_error_in_the_terminal_chat_apologises_and_asks_again(
     service, _, _ = env
     decide = service.decide
 
-    def failing(s: object, channel: str, external_id: str, key: str, inp: Input) -> object:
+    def failing(s: object, channel: str, external_id: str, key: str, inp: Input, *rest: object) -> object:
         if inp.text == "Công ty Lỗi":
             raise RuntimeError("a bug in a handler")
-        return decide(s, channel, external_id, key, inp)
+        return decide(s, channel, external_id, key, inp, *rest)
 
     monkeypatch.setattr(service, "decide", failing)
     owner = Owner(service, "unlucky")

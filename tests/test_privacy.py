@@ -246,7 +246,7 @@ async def test_the_log_shows_types_and_ids_not_what_was_typed(
     logs.configure(logging.INFO, "%(levelname)s %(name)s: %(message)s", captured)  # as `smebot run` does
     chat = await enrolled(service)
 
-    def failing_decide(s: Session, channel: str, external_id: str, key: str, inp: Input) -> Any:
+    def failing_decide(s: Session, channel: str, external_id: str, key: str, inp: Input, *rest: Any) -> Any:
         try:
             raise ValueError(f"not a tax code: {inp.text!r}")
         except ValueError:

@@ -1,11 +1,12 @@
 """Nothing slow inside a transaction (issue 14): /stats and /export record what to render (the year, the
 agency, the rows as plain data) in the unit of work; the PNG, the XLSX and the CSV are rendered after the
 commit, in the render pool, and still reach the officer — in the terminal chat with the reply, on a pushed
-channel as an outbox message of their own queued after the reply's text."""
+channel in the reply's own outbox row, rendered by the sender when it delivers it."""
 
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.effects import ChartDocument, ExportDocuments
+from bot.effects import ChartDocument, ExportDocuments, deferred_from_json
 from bot.service import Service
 from bot.store.db import open_db
 from bot.store.models import Outbox
@@ -98,9 +99,12 @@ async def test_stats_and_export_are_rendered_after_the_commit_and_still_arrive(
         await db.close()
 
 
-async def test_on_a_pushed_channel_the_files_are_queued_after_the_reply(db_url: str, tmp_path: Path) -> None:
-    """Telegram: the reply's text is queued by the transaction; the chart and the export, rendered after
-    it, are queued next for the same officer, spooled like any reply document."""
+async def test_on_a_pushed_channel_the_files_travel_in_the_replys_own_row(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Telegram: the transaction queues the reply with what to render (the chart's series, the export's
+    rows) in the same outbox row; the sender renders it in the pool when it delivers the reply. A crash
+    after the commit loses nothing: a new process reads the row back and renders the same files."""
     service, pool, db = await open_watched(db_url, tmp_path)
     try:
         ref = await file_dossier(service)
@@ -112,22 +116,51 @@ async def test_on_a_pushed_channel_the_files_are_queued_after_the_reply(db_url: 
         pool.ran.clear()
 
         stats = await service.handle("telegram", "77", _input("/stats"), update=("telegram", "9001"))
-        text, files = stats.queued
-        assert text.outbox_id < files.outbox_id and text.payload["documents"] == []
-        [png] = files.payload["documents"]
-        assert Path(png["path"]).read_bytes().startswith(b"\x89PNG") and png["spool"]
-        assert [inside for _, inside in pool.ran] == [False]
-
         export = await service.handle("telegram", "77", _input("/export"), update=("telegram", "9002"))
-        text, files = export.queued
-        assert [d["filename"] for d in files.payload["documents"]] == [
-            "smebot-ke-hoach-2026.xlsx",
-            "smebot-ho-so-2026.csv",
-        ]
+        [chart_reply], [export_reply] = stats.queued, export.queued
+        assert pool.ran == []  # nothing rendered by the transactions
+        [chart_request] = chart_reply.payload["documents"]
+        assert chart_request["render"] == "chart" and chart_request["year"] == 2026
+
+        # as the sender of a restarted process would: the rows as stored, rendered now
         async with db.engine.connect() as conn:
-            rows = (await conn.execute(select(Outbox.id, Outbox.user_id).order_by(Outbox.id))).all()
-        assert (files.outbox_id, files.user_id) in [tuple(r) for r in rows]  # recorded like any reply
+            stored = dict((await conn.execute(select(Outbox.id, Outbox.payload))).all())
+        chart = deferred_from_json(stored[chart_reply.outbox_id]["documents"][0], "vi")
+        [png] = await service.materialize((chart,))  # type: ignore[arg-type]
+        assert png.content.startswith(b"\x89PNG")
+        plan = deferred_from_json(stored[export_reply.outbox_id]["documents"][0], "vi")
+        xlsx, csv = await service.materialize((plan,))  # type: ignore[arg-type]
+        assert [xlsx.filename, csv.filename] == ["smebot-ke-hoach-2026.xlsx", "smebot-ho-so-2026.csv"]
+        assert ref in csv.content.decode("utf-8-sig")
+        assert [name for name, _ in pool.ran] == ["render_chart", "render_export"]
         assert not any(inside for _, inside in pool.ran)
+    finally:
+        pool.shutdown()
+        await db.close()
+
+
+async def test_reports_are_decided_in_a_read_snapshot_off_the_event_loop(db_url: str, tmp_path: Path) -> None:
+    """/stats, /export and /queue load the agency's dossiers on a thread of their own (SQLite: a read
+    transaction without the write lock), so the owners' transactions never wait for them; the write
+    transaction only queues the replies. A command that writes (/claim) is decided in the transaction."""
+    service, pool, db = await open_watched(db_url, tmp_path)
+    threads: list[tuple[str, bool]] = []
+    decide_read = service.decide_read
+
+    def watched(*args: Any) -> Any:
+        threads.append((args[-1][0], threading.current_thread() is threading.main_thread()))
+        return decide_read(*args)
+
+    service.decide_read = watched  # type: ignore[method-assign]
+    try:
+        ref = await file_dossier(service)
+        _, bob, _ = await staff(service)
+        for command in ("/queue", "/stats", "/export 2026"):
+            assert "HS-" in await bob.send(command) or command != "/queue"
+        assert f"{ref}" in await bob.send(f"/claim {ref}")
+        expected_main = db.dialect != "sqlite"  # PostgreSQL reads on the async engine, not a thread
+        assert threads == [(c, expected_main) for c in ("/queue", "/stats", "/export")]
+        assert "Thống kê năm 2026: 1 hồ sơ" in await bob.send("/stats")
     finally:
         pool.shutdown()
         await db.close()

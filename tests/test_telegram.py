@@ -217,12 +217,12 @@ async def test_a_handler_error_gets_an_apology_and_the_question_again(
     service = tg.channel.service
     decide = service.decide
 
-    def failing(s: Any, channel: str, external_id: str, key: str, inp: Any) -> Any:
+    def failing(s: Any, channel: str, external_id: str, key: str, inp: Any, *rest: Any) -> Any:
         if inp.text == "Công ty Lỗi":
             user_id = users_store.user_snapshot(s, channel, external_id)[0].id
             users_store.save_state(s, user_id, {"corrupted": True})  # half-done work, undone with the error
             raise RuntimeError("a bug in a handler")
-        return decide(s, channel, external_id, key, inp)
+        return decide(s, channel, external_id, key, inp, *rest)
 
     monkeypatch.setattr(service, "decide", failing)
     user = tg.fake.user(2300)

@@ -25,6 +25,8 @@ from bot.effects.base import (
     Env,
     ExportDocuments,
     Results,
+    deferred_from_json,
+    deferred_to_json,
     run,
 )
 from bot.effects.notifications import render_notification
@@ -48,6 +50,8 @@ __all__ = [
     "Env",
     "ExportDocuments",
     "Results",
+    "deferred_from_json",
+    "deferred_to_json",
     "document_data",
     "officer",
     "owner",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -64,6 +64,38 @@ class ExportDocuments:
 
 #: A document a reply carries that is rendered after the commit, in the worker pool.
 Deferred = DossierDocuments | ChartDocument | ExportDocuments
+
+
+def deferred_to_json(document: Deferred) -> dict[str, Any]:
+    """A deferred document as the outbox keeps it, in the reply's own row: the sender renders it when it
+    delivers the reply, so a crash after the commit loses no file (it is rendered on the next attempt)."""
+    if isinstance(document, DossierDocuments):
+        return {"dossier": document.ref, "lang": document.lang}
+    kind = "chart" if isinstance(document, ChartDocument) else "export"
+    return {"render": kind, **asdict(document)}
+
+
+def deferred_from_json(data: dict[str, Any], lang: str) -> Deferred | None:
+    """The request written by :func:`deferred_to_json`; None for a document made already (a file)."""
+    if "dossier" in data:
+        return DossierDocuments(str(data["dossier"]), str(data.get("lang", lang)))
+    kind = data.get("render")
+    if kind == "chart":
+        series = tuple((str(label), int(n)) for label, n in data["series"])
+        return ChartDocument(int(data["year"]), data["title"], data["xlabel"], series, data["lang"])
+    if kind == "export":
+        programmes = data.get("programmes")
+        return ExportDocuments(
+            int(data["year"]),
+            data["lang"],
+            data["agency"],
+            tuple(programmes) if programmes is not None else None,
+            tuple(data["approved"]),
+            tuple(data["submitted"]),
+            (str(data["scopes"][0]), str(data["scopes"][1])),
+            tuple(data["rows"]),
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,10 @@ def _on_sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _on_sqlite_read_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")  # deferred: a read snapshot, no write lock
+
+
 def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """An async engine; for SQLite it creates the parent folder and sets the pragmas on every connection."""
     parsed = async_url(url)
@@ -154,6 +158,14 @@ class Database:
             event.listen(self._sync, "connect", _loop_connection)
             event.listen(self._sync, "begin", _on_sqlite_begin)
             self._sync_sessions = sessionmaker(self._sync, expire_on_commit=False)
+            # reads off the loop: their own connections (one per thread), a plain deferred BEGIN, so a
+            # report's read takes a snapshot of the write-ahead log and never the write lock
+            self._reader = create_engine(
+                url.set(drivername="sqlite+pysqlite"), connect_args={"check_same_thread": False}
+            )
+            event.listen(self._reader, "connect", _on_sqlite_connect)
+            event.listen(self._reader, "begin", _on_sqlite_read_begin)
+            self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
             path = _sqlite_file(url)
             self._checkpointer = Checkpointer(path) if path is not None else None
 
@@ -176,6 +188,25 @@ class Database:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 0.2)
 
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """A unit of work that only reads (an officer's report), off the event loop: on SQLite on a thread
+        of its own, with a connection of its own, in a snapshot that does not take the write lock, so the
+        owners' transactions go on meanwhile; on PostgreSQL a read-only transaction. ``fn`` must not write
+        (SQLite refuses: the connection is opened read-only for it)."""
+        if self._sync is None:
+            async with self.sessions.begin() as s:
+                await s.execute(text("SET TRANSACTION READ ONLY"))
+                return await s.run_sync(fn, *args)
+        return await asyncio.to_thread(self._read_sqlite, fn, args)
+
+    def _read_sqlite(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self._read_sessions.begin() as s:
+            s.connection().exec_driver_sql("PRAGMA query_only=ON")
+            try:
+                return fn(s, *args)
+            finally:
+                s.connection().exec_driver_sql("PRAGMA query_only=OFF")
+
     def _run_sqlite(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self._sync_sessions.begin() as s:
             try:
@@ -191,6 +222,7 @@ class Database:
             self._checkpointer.stop()
         if self._sync is not None:
             self._sync.dispose()
+            self._reader.dispose()
         await self.engine.dispose()
 
 

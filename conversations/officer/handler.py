@@ -23,6 +23,10 @@ def allowed(command: str, role: str) -> bool:
     return command in OFFICER_COMMANDS and role in ("officer", "admin")
 
 
+#: commands that only read: decided off the event loop, in a read snapshot (bot/service.py)
+READS = frozenset({"/queue", "/stats", "/export", "/officers", "/programmes"})
+
+
 def is_staff_command(command: str) -> bool:
     return command in OFFICER_COMMANDS or command in ADMIN_COMMANDS
 

@@ -11,7 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.channels.telegram.api import CALLBACK_LIMIT, LABEL_LIMIT, TEXT_LIMIT, integer, refusal
-from bot.effects import DossierDocuments
+from bot.effects import deferred_from_json
 from bot.pipeline.delivery import Message, Progress, Refused, split_text, valid_text
 from bot.service import Service, delivered
 
@@ -90,8 +90,8 @@ class TelegramTransport:
             await progress(part, message_id, last_chunk and not documents)
         for d, document in enumerate(documents):
             last_document = d == len(documents) - 1
-            if "dossier" in document:  # rendered now, after the commit that filed it
-                request = DossierDocuments(document["dossier"], document.get("lang", message.lang))
+            request = deferred_from_json(document, message.lang)
+            if request is not None:  # a dossier's documents, a chart, an export: rendered after the commit
                 rendered = await self.service.materialize((request,))
                 for j, file in enumerate(rendered):
                     part = f"doc:{d}:{j}"

@@ -33,6 +33,8 @@ def document_text(document: Mapping[str, Any], lang: str) -> str:
     """What the owner reads instead of a document the Zalo Bot cannot send."""
     if "dossier" in document:
         return t("zalo.dossier_from_agency", lang, ref=str(document["dossier"]))
+    if "render" in document:  # an officer's chart or export
+        return t("zalo.report_not_sent", lang)
     return t("zalo.file_not_sent", lang, name=str(document.get("filename", "")))
 
 
