@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from conversations import understand
 from conversations.effects import Effect
@@ -182,18 +182,40 @@ def confirm_choices() -> tuple[Choice, ...]:
     )
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its rows, its index (from 0, clamped to the pages there are), how many."""
+
+    rows: tuple[T, ...]
+    page: int
+    pages: int
+
+    def nav(self, prev_payload: str, next_payload: str) -> tuple[Choice, ...]:
+        """The previous/next buttons this page needs, with the payloads that turn the page."""
+        out = []
+        if self.page > 0:
+            out.append(Choice(prev_payload, say("nav.prev")))
+        if self.page < self.pages - 1:
+            out.append(Choice(next_payload, say("nav.next", page=self.page + 2, pages=self.pages)))
+        return tuple(out)
+
+
+def page_of(rows: Sequence[T], page: int, size: int = PAGE_SIZE) -> Page[T]:
+    """At most ``size`` rows a page; a page past the end shows the last one."""
+    pages = max(1, (len(rows) + size - 1) // size)
+    page = max(0, min(page, pages - 1))
+    return Page(tuple(rows[page * size : (page + 1) * size]), page, pages)
+
+
 def paginate(choices: Sequence[Choice], page: int) -> tuple[tuple[Choice, ...], int]:
     """At most PAGE_SIZE choices a page, with next/previous buttons."""
     if len(choices) <= PAGE_SIZE:
         return tuple(choices), 0
-    pages = (len(choices) + PAGE_SIZE - 1) // PAGE_SIZE
-    page = max(0, min(page, pages - 1))
-    shown = list(choices[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
-    if page > 0:
-        shown.append(Choice(PREV_PAGE, say("nav.prev")))
-    if page < pages - 1:
-        shown.append(Choice(NEXT_PAGE, say("nav.next", page=page + 2, pages=pages)))
-    return tuple(shown), page
+    shown = page_of(choices, page)
+    return (*shown.rows, *shown.nav(PREV_PAGE, NEXT_PAGE)), shown.page
 
 
 def numbered(choices: Sequence[Choice], start: int) -> tuple[Choice, ...]:

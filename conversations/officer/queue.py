@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from conversations.engine import PAGE_SIZE
+from conversations.engine import page_of
 from conversations.messages import Choice, Line, Money, Msg, Plain, say
 from conversations.officer.base import STATUSES, Outcome, answer
 from conversations.officer.context import DossierRecord, OfficerContext
@@ -81,11 +81,10 @@ def queue(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outc
     if not shown:
         return answer(say("officer.queue_empty"))
     ordered = queue_order(shown)
-    pages = (len(ordered) + PAGE_SIZE - 1) // PAGE_SIZE
-    page = min(page, pages - 1)
-    lines: list[Line] = [say("officer.queue_title", count=len(ordered), page=page + 1, pages=pages)]
+    one = page_of(ordered, page)
+    lines: list[Line] = [say("officer.queue_title", count=len(ordered), page=one.page + 1, pages=one.pages)]
     choices: list[Choice] = []
-    for d in ordered[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+    for d in one.rows:
         lines.append(
             say(
                 "officer.queue_line",
@@ -100,10 +99,7 @@ def queue(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outc
         )
         choices.append(Choice(f"/dossier {d.ref}", Plain(d.ref)))
     filter_arg = f"{wanted} " if wanted else ""
-    if page > 0:
-        choices.append(Choice(f"/queue {filter_arg}p{page}", say("nav.prev")))
-    if page < pages - 1:
-        choices.append(Choice(f"/queue {filter_arg}p{page + 2}", say("nav.next", page=page + 2, pages=pages)))
+    choices.extend(one.nav(f"/queue {filter_arg}p{one.page}", f"/queue {filter_arg}p{one.page + 2}"))
     if any(d.priority for d in ordered):
         lines.append(say("officer.priority_note"))
     return answer(*lines, choices=tuple(choices))
