@@ -13,6 +13,9 @@ from bot.staff import Staff
 from bot.store.db import Database, open_db
 from rules.catalogue import default_catalogue
 
+# the channels whose replies a rate-limited sender delivers from the outbox
+OUTBOX_CHANNELS = frozenset({"telegram", "zalo", "zalo_oa"})
+
 
 @dataclass
 class App:
@@ -35,7 +38,12 @@ async def open_app(settings: Settings, render_processes: int = 0) -> App:
     staff = Staff.configured(settings.admin_ids, settings.agencies_file, settings.extra_days_off)
     renderer = render_pool(render_processes) if render_processes > 0 else None
     service = Service(
-        db, default_catalogue(), staff=staff, documents_dir=settings.documents_dir, renderer=renderer
+        db,
+        default_catalogue(),
+        staff=staff,
+        documents_dir=settings.documents_dir,
+        renderer=renderer,
+        outbox_channels=OUTBOX_CHANNELS,
     )
     store = AttachmentStore(settings.files_dir, settings.max_file_bytes, settings.allowed_mime_prefixes)
     return App(settings, db, service, store, renderer)

@@ -43,6 +43,21 @@ class Settings(BaseSettings):
     zalo_bot_messages_per_second: float = 10.0  # unconfirmed: the platform publishes no limit; keep it modest
     zalo_bot_chat_interval: float = 1.0  # seconds between two messages to one chat
     zalo_bot_max_in_flight: int = 4  # messages being sent at once
+    # the agency's Zalo Official Account (issue 17; see the README): `smebot run` starts it with an app id
+    zalo_oa_app_id: str = ""  # the Zalo app's id (developers.zalo.me) the OA is linked to
+    zalo_oa_secret_key: str = ""  # the app's secret key: refreshing the OA's token
+    zalo_oa_oa_secret_key: str = ""  # the OA secret key (Webhook page): checks the signatures
+    zalo_oa_signed_with: str = "oa_secret"  # unconfirmed: which secret signs (oa_secret, app_secret)
+    zalo_oa_access_token: str = ""  # the first token pair, put in the database once (then rotated there)
+    zalo_oa_refresh_token: str = ""
+    zalo_oa_webhook_url: str = ""  # the public URL set as the app's webhook; its path is served
+    zalo_oa_api_url: str = "https://openapi.zalo.me"  # or the fake
+    zalo_oa_oauth_url: str = "https://oauth.zaloapp.com"  # the token endpoint's host, or the fake
+    zalo_oa_window_hours: float = 168.0  # unconfirmed: how long after a user's last message the OA may write
+    zalo_oa_max_buttons: int = 5  # unconfirmed: buttons a message may carry; more become numbered lines
+    zalo_oa_messages_per_second: float = 20.0  # the app's quota: 4,000 requests a minute, uploads included
+    zalo_oa_chat_interval: float = 1.0  # seconds between two messages to one chat
+    zalo_oa_max_in_flight: int = 4  # messages being sent at once
     zalo_bot_broadcast_per_second: float = 8.0  # broadcasts' share of the 10/s (as unconfirmed as that)
     broadcast_batch: int = 100  # recipients claimed at a time: a crash may send these twice, no more
     broadcast_send_timeout: float = 15.0  # seconds a broadcast send may take before it is tried again

@@ -1,5 +1,5 @@
 """``smebot chat`` (the terminal chat, the main job), ``smebot run`` (every configured channel: Telegram,
-the Zalo Bot), ``smebot db``."""
+the Zalo Bot, the Zalo OA), ``smebot db``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -20,8 +21,10 @@ from bot.channels.console import chat
 from bot.channels.telegram import DEFAULT_API, TelegramChannel, WebhookConfig, make_bot
 from bot.channels.zalo_bot import ZaloBotChannel, ZaloWebhook
 from bot.channels.zalo_bot_api import PermanentError, TransientError, ZaloBotClient
+from bot.channels.zalo_oa import RefreshTokenLost
+from bot.channels.zalo_oa.channel import OAConfig, ZaloOAChannel
 from bot.cli.parser import UsageError
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.pipeline.broadcaster import BroadcastConfig
 from bot.pipeline.supervise import supervise
 from bot.reminders import from_settings
@@ -54,8 +57,11 @@ def run_bots(args: argparse.Namespace) -> int:
     settings = load_settings()
     # no personal data in the log: exceptions by type, ids not text (bot/logs.py)
     logs.configure(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not settings.telegram_token and not settings.zalo_bot_token:
+    if not settings.telegram_token and not settings.zalo_bot_token and not settings.zalo_oa_app_id:
         raise UsageError(t("cli.error.no_token", args.lang))
+    oa_config = _oa_config(settings) if settings.zalo_oa_app_id else None
+    if oa_config is not None and oa_config.missing():
+        raise UsageError(t("zalo_oa.incomplete", args.lang, missing=", ".join(oa_config.missing())))
     listen = args.listen or settings.webhook_listen or settings.telegram_webhook_listen
     webhook_url = args.webhook_url or settings.telegram_webhook_url
     webhook = (
@@ -104,6 +110,18 @@ def run_bots(args: argparse.Namespace) -> int:
             if zalo_webhook is not None:
                 zalo.add_webhook(server, zalo_webhook.path, zalo_webhook.secret)
             runs.append(zalo.run(stop, zalo_webhook))
+        if oa_config is not None:  # the OA has no polling: its events come to the shared server
+            oa = ZaloOAChannel(
+                app.service,
+                app.db,
+                replace(oa_config, admins=app.service.staff.admins),
+                app.attachments,
+                per_second=settings.zalo_oa_messages_per_second,
+                chat_interval=settings.zalo_oa_chat_interval,
+                max_in_flight=settings.zalo_oa_max_in_flight,
+            )
+            oa.add_webhook(server)
+            runs.append(oa.run(stop))
         if settings.reminder_interval > 0:  # scheduled in the database, beside the channels (issue 16)
             reminders = from_settings(app.db, app.service.staff.calendar, settings)
             runs.append(supervise("reminders", reminders.run, stop))
@@ -112,7 +130,7 @@ def run_bots(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         runner: web.AppRunner | None = None
         try:
-            if webhook is not None or zalo_webhook is not None:  # the one server of every webhook
+            if webhook is not None or zalo_webhook is not None or oa_config is not None:  # one server
                 server.router.add_get("/healthz", _health)
                 runner = web.AppRunner(server)
                 await runner.setup()
@@ -126,6 +144,8 @@ def run_bots(args: argparse.Namespace) -> int:
             raise UsageError(t("cli.error.no_api", args.lang, url=url, error=error.message)) from error
         except PermanentError as error:  # the Zalo Bot's getMe at start: the token was refused
             raise UsageError(t("zalo.bad_token", args.lang)) from error
+        except RefreshTokenLost as error:  # the Zalo OA at start: no token pair at all
+            raise UsageError(t("zalo_oa.no_tokens", args.lang)) from error
         except TransientError as error:  # the Zalo Bot API could not be reached at start
             url = settings.zalo_bot_api_url
             raise UsageError(t("zalo.no_api", args.lang, url=url, error=error.description)) from error
@@ -136,6 +156,23 @@ def run_bots(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(main())
+
+
+def _oa_config(settings: Settings) -> OAConfig:
+    """The Zalo OA's connection from the settings (the admins are the service's, added at start)."""
+    return OAConfig(
+        app_id=settings.zalo_oa_app_id,
+        app_secret=settings.zalo_oa_secret_key,
+        oa_secret=settings.zalo_oa_oa_secret_key,
+        webhook_url=settings.zalo_oa_webhook_url,
+        access_token=settings.zalo_oa_access_token,
+        refresh_token=settings.zalo_oa_refresh_token,
+        signed_with=settings.zalo_oa_signed_with,
+        api_url=settings.zalo_oa_api_url,
+        oauth_url=settings.zalo_oa_oauth_url,
+        window_hours=settings.zalo_oa_window_hours,
+        max_buttons=settings.zalo_oa_max_buttons,
+    )
 
 
 async def _health(request: web.Request) -> web.Response:

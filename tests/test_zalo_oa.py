@@ -1,0 +1,234 @@
+"""The Zalo Official Account channel end to end (issue 17): the real ``smebot run`` process, its webhook on
+the shared aiohttp server, against the protocol-faithful fake OA API (tests/fakes/zalo_oa.py), over HTTP, on
+a real SQLite file. The fake signs and delivers the events (retrying what is not acknowledged), rotates
+the tokens (a reused refresh token refused), keeps the interaction windows and the quota."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+import aiohttp
+
+from bot.channels.zalo_oa import SIGNATURE_HEADER
+from bot.channels.zalo_oa.updates import PRESS
+from tests.fakes.zalo_oa import FakeOAUser, FakeZaloOA, OAMessage
+from tests.test_telegram import free_port
+from tests.test_zalo_bot import (
+    JOURNEY,
+    PROFILE,
+    REF,
+    environment,
+    handled,
+    query,
+    reached,
+    smebot_run,
+    until,
+)
+
+SOURCE = "zalo_oa"
+HOUR = 3600.0
+DAY = 24 * HOUR
+
+
+def oa_env(tmp_path: Path, fake: FakeZaloOA, port: int, **extra: str) -> dict[str, str]:
+    """``smebot run`` with the OA connected as an agency connects it (README): app id, secret key, OA
+    secret key, webhook URL, the first token pair."""
+    access, refresh, _ = fake.issue_tokens()
+    url = f"http://127.0.0.1:{port}/zalo-oa"
+    fake.set_webhook(url)
+    return environment(tmp_path, None) | {
+        "SMEBOT_ZALO_OA_APP_ID": fake.app_id,
+        "SMEBOT_ZALO_OA_SECRET_KEY": fake.app_secret,
+        "SMEBOT_ZALO_OA_OA_SECRET_KEY": fake.oa_secret,
+        "SMEBOT_ZALO_OA_ACCESS_TOKEN": access,
+        "SMEBOT_ZALO_OA_REFRESH_TOKEN": refresh,
+        "SMEBOT_ZALO_OA_WEBHOOK_URL": url,
+        "SMEBOT_ZALO_OA_API_URL": fake.base_url,
+        "SMEBOT_ZALO_OA_OAUTH_URL": fake.base_url,
+        "SMEBOT_ZALO_OA_CHAT_INTERVAL": "0.01",
+        "SMEBOT_WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+        **extra,
+    }
+
+
+async def serving(port: int, proc: subprocess.Popen[bytes]) -> None:
+    """Until the one webhook server answers (the platform's first deliveries would be retried anyway)."""
+
+    async def up() -> bool:
+        try:
+            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                return r.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    for _ in range(600):
+        if await up():
+            return
+        if proc.poll() is not None:
+            error = proc.stderr.read().decode() if proc.stderr is not None else ""
+            raise AssertionError(f"smebot run stopped ({proc.returncode}): {error[-2000:]}")
+        await asyncio.sleep(0.1)
+    raise AssertionError("smebot run did not serve its webhook")
+
+
+def texts(user: FakeOAUser) -> list[str]:
+    return [m.text or "" for m in user.received()]
+
+
+async def wait_text(user: FakeOAUser, needle: str, timeout: float = 30.0, after: int = 0) -> OAMessage:
+    def found() -> bool:
+        return any(needle in (m.text or "") for m in user.received()[after:])
+
+    await until(found, timeout, needle, lambda: f"; the last received: {texts(user)[-2:]}")
+    return next(m for m in user.received()[after:] if needle in (m.text or ""))
+
+
+async def type_lines(user: FakeOAUser, db: Path, lines: Sequence[str]) -> None:
+    """The owner types each line once the previous one was handled (as a person reads, then answers)."""
+    key = f"{SOURCE}:{user.user_id}"
+    for line in lines:
+        target = handled(db, SOURCE, key) + 1
+        await user.send_text(line)
+        await until(partial(reached, db, SOURCE, key, target), what=f"the answer {line!r}")
+
+
+async def press(user: FakeOAUser, db: Path, title: str) -> None:
+    """Press the button titled ``title`` of the last message with buttons: its payload comes back as text."""
+    message = next(m for m in reversed(user.received()) if m.buttons)
+    payload = next(p for t, _, p in message.buttons if title in t)
+    key = f"{SOURCE}:{user.user_id}"
+    target = handled(db, SOURCE, key) + 1
+    await user.press(payload)
+    await until(partial(reached, db, SOURCE, key, target), what=f"the press {title!r}")
+
+
+async def test_an_owner_files_a_dossier_over_the_oa(tmp_path: Path) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake:
+        owner = fake.user("9123456789012345678")  # above 2^53: kept as text throughout
+        with smebot_run(oa_env(tmp_path, fake, port)) as proc:
+            await serving(port, proc)
+            await owner.follow()  # following the OA: the greeting and the consent
+            consent = await wait_text(owner, "Bạn có đồng ý không?")
+            assert "trợ lý tự động" in texts(owner)[0]  # the platform's terms: said before anything else
+            assert [b[1] for b in consent.buttons] == ["oa.query.hide"] * len(consent.buttons)
+            assert all(b[2].startswith(PRESS) for b in consent.buttons)
+            await press(owner, db, "Đồng ý")  # a button: its payload arrives as the user's text
+            await wait_text(owner, "Tên doanh nghiệp")
+            await type_lines(owner, db, JOURNEY[1:])  # typed, without diacritics, numbers for choices
+            filed = await wait_text(owner, "Đã nộp hồ sơ")
+            ref = REF.search(filed.text or "")
+            assert ref is not None
+            await until(lambda: any(m.kind == "file" for m in owner.received()), what="the dossier file")
+        files = [m.file_name for m in owner.received() if m.kind == "file"]
+        assert files and all(name and name.endswith(".docx") for name in files)
+        assert all(len(m.text or "") <= 2000 for m in fake.sent)
+        assert all(len(m.buttons) <= 5 for m in fake.sent)
+        assert sum("trợ lý tự động" in t for t in texts(owner)) == 1
+    rows = query(
+        db, "SELECT d.ref, u.channel, u.external_id FROM dossiers d JOIN users u ON u.id = d.user_id"
+    )
+    assert rows == [(ref.group(), "zalo_oa", "9123456789012345678")]
+
+
+async def test_a_bad_signature_is_refused_with_no_state_change_and_a_twice_delivered_event_is_handled_once(
+    tmp_path: Path,
+) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake:
+        owner = fake.user("8000000000000000001")
+        with smebot_run(oa_env(tmp_path, fake, port)) as proc:
+            await serving(port, proc)
+            fake.corrupt_signatures(1)
+            await owner.send_text("Xin chào")  # signed wrongly: refused at every retry, then given up
+            await until(lambda: bool(fake.undelivered), what="the forged event given up")
+            assert {a.status for a in fake.webhook_attempts} == {403}
+            url = f"http://127.0.0.1:{port}/zalo-oa"
+            body = fake.events[-1]
+            async with aiohttp.ClientSession() as http:
+                for header in ({}, {SIGNATURE_HEADER: "mac=00"}, {SIGNATURE_HEADER: "mac="}):
+                    async with http.post(url, data=body, headers=header) as refused:
+                        assert refused.status == 403
+            await asyncio.sleep(0.5)
+            assert query(db, "SELECT count(*) FROM processed_updates") == [(0,)]
+            assert query(db, "SELECT count(*) FROM users") == [(0,)]
+            assert owner.received() == []
+            await owner.send_text("Xin chào")  # signed rightly
+            await wait_text(owner, "Bạn có đồng ý không?")
+            before = len(owner.received())
+            event = await owner.send_text("/help")
+            await until(lambda: len(owner.received()) > before, what="the help")
+            help_text = owner.received()[before].text
+            fake.deliver_twice(event)  # the same event, byte for byte
+            acknowledged = lambda: sum(a.status == 200 for a in fake.webhook_attempts)  # noqa: E731
+            await until(lambda: acknowledged() >= 3, what="the copy delivered")
+            await asyncio.sleep(1.0)  # had the copy been handled, its answer would be out by now
+        assert [t for t in texts(owner) if t == help_text] == [help_text]
+        assert all(a.status == 200 for a in fake.webhook_attempts[-3:])
+    assert query(db, "SELECT count(*) FROM processed_updates WHERE source='zalo_oa'") == [(2,)]
+
+
+async def test_token_expiry_mid_journey_refreshes_once_and_the_old_refresh_token_is_refused(
+    tmp_path: Path,
+) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake:
+        owner = fake.user("8111111111111111111")
+        env = oa_env(tmp_path, fake, port)
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            await owner.send_text("Xin chào")
+            await wait_text(owner, "Bạn có đồng ý không?")
+            await type_lines(owner, db, PROFILE[:2])
+            await wait_text(owner, "Mã số doanh nghiệp")
+            fake.expire_access_tokens()  # the access token dies between two answers
+            before = len(owner.received())
+            await type_lines(owner, db, PROFILE[2:3])
+            await wait_text(owner, "Loại hình", after=before)  # answered: refreshed and sent again
+            assert fake.refresh_count == 1 and fake.refusals == []
+            (refresh,) = query(db, "SELECT refresh_token FROM platform_tokens")[0]
+            assert refresh != env["SMEBOT_ZALO_OA_REFRESH_TOKEN"]  # the new pair written down
+        async with aiohttp.ClientSession() as http:  # the spent one is refused by the platform
+            form = {"app_id": fake.app_id, "grant_type": "refresh_token"}
+            form["refresh_token"] = env["SMEBOT_ZALO_OA_REFRESH_TOKEN"]
+            url = f"{fake.base_url}/v4/oa/access_token"
+            async with http.post(url, data=form, headers={"secret_key": fake.app_secret}) as answer:
+                assert "access_token" not in await answer.json()
+        with smebot_run(
+            env
+        ) as proc:  # a restart keeps the stored pair: the settings' spent one is not used again
+            await serving(port, proc)
+            before = len(owner.received())
+            await type_lines(owner, db, PROFILE[3:4])
+            await wait_text(owner, "tỉnh, thành phố nào", after=before)
+        assert fake.refusals == [env["SMEBOT_ZALO_OA_REFRESH_TOKEN"]]  # only the test's own attempt
+
+
+async def test_sigkill_and_restart_resume_an_oa_journey(tmp_path: Path) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    # the platform retries an unacknowledged event for a while: long enough to outlive a restart
+    async with FakeZaloOA(webhook_retry_delays=(0.5, 1, 2, 4, 8, 16, 30)) as fake:
+        owner = fake.user("8222222222222222222")
+        env = oa_env(tmp_path, fake, port)
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            await owner.send_text("Xin chào")
+            await wait_text(owner, "Bạn có đồng ý không?")
+            await type_lines(owner, db, PROFILE[:2])
+            await wait_text(owner, "Mã số doanh nghiệp")
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            assert proc.returncode == -signal.SIGKILL
+        before = len(owner.received())
+        await owner.send_text("0100109106")  # written while the bot is down: the platform retries
+        with smebot_run(env):
+            await wait_text(owner, "Loại hình", 60, after=before)  # resumed at the next question
+    (state,) = query(db, "SELECT state FROM conversation_states")[0]
+    answers = json.loads(str(state))["answers"]
+    assert (answers["name"], answers["tax_code"]) == ("Công ty TNHH Gốm Việt", "0100109106")
