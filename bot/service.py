@@ -44,6 +44,7 @@ from bot.staff import Staff, officer_context
 from bot.store import dossiers as dossiers_store
 from bot.store import inbox, outbox
 from bot.store import programmes as stored_programmes
+from bot.news import news_of
 from bot.store import users as users_store
 from bot.store.db import Database
 from bot.store.models import Enterprise, User, utcnow
@@ -499,6 +500,7 @@ class Service:
                 for d in dossiers
             ),
             agencies=tuple(self.staff.agencies.values()),
+            news=news_of(s, user.id),
         )
 
     def apply(self, s: Session, user: User, key: str, effects: tuple[Effect, ...], lang: str) -> Results:

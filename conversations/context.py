@@ -39,6 +39,14 @@ class HistoryStep:
 
 
 @dataclass(frozen=True)
+class News:
+    """The owner's programme news (issue 16): subscribed now or stopped, and the kinds they chose."""
+
+    subscribed: bool
+    topics: tuple[str, ...] = ()  # empty: every kind
+
+
+@dataclass(frozen=True)
 class Context:
     today: dt.date
     catalogue: Catalogue
@@ -49,3 +57,4 @@ class Context:
     dossiers: tuple[DossierView, ...] = ()
     unlinked_attachments: int = 0
     agencies: tuple[Agency, ...] = ()  # where a filed dossier goes (routing by programme and place)
+    news: News | None = None  # their subscription to programme news; None: never asked for one

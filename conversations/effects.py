@@ -11,6 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conversations.broadcast_effects import (
+    CancelBroadcast,
+    ChooseTopics,
+    StartBroadcast,
+    Subscribe,
+    Unsubscribe,
+)
 from conversations.messages import Msg
 from conversations.programme_effects import ProgrammeDraft, ProgrammeStatus
 
@@ -219,4 +226,9 @@ Effect = (
     | Export
     | ProgrammeDraft
     | ProgrammeStatus
+    | Subscribe
+    | ChooseTopics
+    | Unsubscribe
+    | StartBroadcast
+    | CancelBroadcast
 )

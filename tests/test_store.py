@@ -612,6 +612,7 @@ async def test_export_and_erase_keep_the_open_dossier(sessions: Sessions) -> Non
             "dossiers": 1,
             "conversation_states": 1,
             "enterprises": 1,
+            "subscriptions": 0,
             "outbox": 2,
             "processed_updates": 1,
         },

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from bot.effects import officer, owner, privacy, programmes, reports
+from bot.effects import broadcasts, officer, owner, privacy, programmes, reports
 from bot.effects.base import (
     DOCX,
     RUNNERS,
@@ -50,6 +50,7 @@ __all__ = [
     "Env",
     "ExportDocuments",
     "Results",
+    "broadcasts",
     "deferred_from_json",
     "deferred_to_json",
     "document_data",

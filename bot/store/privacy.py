@@ -20,6 +20,7 @@ from bot.store.models import (
     Event,
     Outbox,
     ProcessedUpdate,
+    Subscription,
     utcnow,
 )
 from bot.store.outbox import ERASED
@@ -72,6 +73,7 @@ def export_user_data(s: Session, user_id: int, key: str | None = None) -> Json:
         .order_by(ProcessedUpdate.received_at, ProcessedUpdate.update_id)
     )
     messages = s.scalars(select(Outbox).where(Outbox.user_id == user_id).order_by(Outbox.id))
+    subscription = s.get(Subscription, user_id)
     return {
         "exported_at": utcnow().isoformat(),
         "user": _plain(user),
@@ -82,6 +84,7 @@ def export_user_data(s: Session, user_id: int, key: str | None = None) -> Json:
         "events": [_plain(e) for e in events],
         "received": [_plain(u) for u in updates],
         "sent": [_plain(m) for m in messages],
+        "news_subscription": _plain(subscription) if subscription else None,
     }
 
 
@@ -139,6 +142,8 @@ def erase_user(s: Session, user_id: int, keep_statuses: Iterable[str] = OPEN_STA
         "dossiers": delete(Dossier).where(Dossier.id.in_(doomed_ids)),
         "conversation_states": delete(ConversationState).where(ConversationState.user_id == user_id),
         "enterprises": delete(Enterprise).where(Enterprise.user_id == user_id),
+        # programme news: the consent goes too (the broadcaster closes a row of theirs not sent yet)
+        "subscriptions": delete(Subscription).where(Subscription.user_id == user_id),
         # the messages: their content goes, the rows stay (a sender may hold one in flight, and a deleted
         # id would be given to the next message: marked sent, it would never be delivered)
         "outbox": update(Outbox).where(Outbox.user_id == user_id).values(payload={}, status=ERASED),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from rules.agencies import Agency
 from rules.catalogue import PRIORITY_GROUPS, Catalogue, Programme
 from rules.deadline import Calendar
+from rules.estimate import Profile
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,46 @@ class ProgrammeRecord:
 
 
 @dataclass(frozen=True)
+class Subscriber:
+    """An owner who takes programme news (issue 16), as a broadcast's audience is drawn from: their saved
+    profile, head office and language, the kinds of support they chose (empty: every kind)."""
+
+    user_id: int
+    lang: str
+    province: str
+    commune: str
+    sector: str | None
+    profile: Profile
+    topics: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class BroadcastRecord:
+    """A broadcast and its progress, as /broadcast_status shows it."""
+
+    id: int
+    programme_id: str
+    agency_id: str | None
+    officer_key: str
+    status: str  # sending | done | cancelled
+    created: dt.datetime
+    total: int
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    remaining: int = 0
+
+
+class NewsReader(Protocol):
+    """What the shell reads for the broadcast commands, only when one of them asks (a subscriber list can
+    be long: it is not loaded for the other commands)."""
+
+    def subscribers(self) -> tuple[Subscriber, ...]: ...
+
+    def broadcasts(self) -> tuple[BroadcastRecord, ...]: ...
+
+
+@dataclass(frozen=True)
 class OfficerContext:
     actor: str  # "console:bob", "telegram:12345"
     role: str  # owner | officer | admin
@@ -155,6 +197,7 @@ class OfficerContext:
         default_factory=dict
     )  # user key -> what they are recorded against
     programmes: tuple[ProgrammeRecord, ...] = ()  # shipped and stored, with their use (issue 16)
+    news: NewsReader | None = None  # subscribers and broadcasts the actor may see, read on demand (issue 16)
 
     def conflict(self, d: DossierRecord, who: str | None = None) -> str | None:
         """Why ``who`` (the actor by default) may not decide ``d``: "own" (they filed it), "firm" (a

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from conversations.engine import Input, Outcome, State, match_choice, numbered
 from conversations.messages import Choice, Line, Reply, say
-from conversations.officer import handler
+from conversations.officer import broadcast_status, handler
 from conversations.officer.context import OfficerContext
 from rules import dossier as status
 from rules.deadline import review_deadline
@@ -28,7 +28,7 @@ ADMIN_MENU = ("/officers",)
 
 def concerns(command: str | None, consented: bool, pending: str | None) -> bool:
     """Whether this input may be a staff member's workbench input (the role is looked up only then)."""
-    if command in ("/start", "/help"):
+    if command in ("/start", "/help") or broadcast_status.concerns(command, pending):
         return True
     if consented:
         return False
@@ -60,7 +60,7 @@ def greeting(ctx: OfficerContext, lang: str) -> Reply:
 
 
 def help_reply(role: str) -> Reply:
-    lines: list[Line] = [say("workbench.help.officer"), say("programmes.help")]
+    lines: list[Line] = [say("workbench.help.officer"), say("programmes.help"), say("news.officer_help")]
     if role == "admin":
         lines.append(say("workbench.help.admin"))
     lines.append(say("workbench.help.owner"))
@@ -71,6 +71,9 @@ def route(state: State, inp: Input, ctx: OfficerContext) -> tuple[State, Outcome
     """The workbench's answer, or (the state to use, None) to let the owner's side answer."""
     command = inp.command
     name = command[0] if command else None
+    if broadcast_status.concerns(name, state.pending):  # programme news: /broadcast and its draft
+        drafted = broadcast_status.route(state, inp, ctx)
+        return drafted.state, drafted
     if name == "/help":
         return state, Outcome(state, (help_reply(ctx.role),))
     if name == "/lang":

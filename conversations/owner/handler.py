@@ -28,7 +28,7 @@ from conversations.effects import (
 )
 from conversations.engine import Input, Outcome, State, View, match_choice
 from conversations.messages import Choice, Line, Money, Plain, Reply, Result, reply, say
-from conversations.owner import journey
+from conversations.owner import journey, news
 from conversations.owner.journey import JOURNEY
 from conversations.steps import yes_no_choices
 from locales import t
@@ -437,8 +437,8 @@ def after_answer(state: State, ctx: Context) -> tuple[State, tuple[Reply, ...], 
     procedures = dict.fromkeys(i["data"]["procedure"] for i in data["items"])  # how the agency answers
     lines.extend(say(f"estimate.procedure.{p}") for p in procedures)
     lines.append(say("filed.next"))
-    done = State(lang=state.lang)
-    return done, (reply(*lines, attach="dossier"), menu_reply()), effects
+    done, offer = news.after_filing(State(lang=state.lang), ctx)  # programme news: asked on its own, once
+    return done, (reply(*lines, attach="dossier"), *offer, menu_reply()), effects
 
 
 def required_only(data: dict[str, Any]) -> dict[str, Any]:
@@ -468,6 +468,9 @@ def on_menu(state: State, inp: Input, ctx: Context) -> Outcome:
 
 def handle(state: State, inp: Input, ctx: Context) -> Outcome:
     """One input from the owner."""
+    state, answered_news = news.intercept(state, inp, ctx, resume)
+    if answered_news is not None:
+        return answered_news
     command = inp.command
     if not ctx.consented:
         if command and command[0] == "/lang":
