@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     zalo_oa_messages_per_second: float = 20.0  # the app's quota: 4,000 requests a minute, uploads included
     zalo_oa_chat_interval: float = 1.0  # seconds between two messages to one chat
     zalo_oa_max_in_flight: int = 4  # messages being sent at once
+    zalo_oa_broadcast_per_second: float = 15.0  # broadcasts' share of the 20/s
     zalo_bot_broadcast_per_second: float = 8.0  # broadcasts' share of the 10/s (as unconfirmed as that)
     broadcast_batch: int = 100  # recipients claimed at a time: a crash may send these twice, no more
     broadcast_send_timeout: float = 15.0  # seconds a broadcast send may take before it is tried again

@@ -119,6 +119,7 @@ def run_bots(args: argparse.Namespace) -> int:
                 per_second=settings.zalo_oa_messages_per_second,
                 chat_interval=settings.zalo_oa_chat_interval,
                 max_in_flight=settings.zalo_oa_max_in_flight,
+                broadcasts=BroadcastConfig.of(settings, "zalo_oa"),
             )
             oa.add_webhook(server)
             runs.append(oa.run(stop))

@@ -36,6 +36,7 @@ from bot.channels.zalo_oa.send import ZaloOATransport
 from bot.channels.zalo_oa.signature import SIGNATURE_HEADER, load_body, verify_signature
 from bot.channels.zalo_oa.stored_tokens import DbTokenStore, seed, token_name
 from bot.channels.zalo_oa.tokens import TokenManager
+from bot.pipeline.broadcaster import BroadcastConfig
 from bot.pipeline.delivery import Message
 from bot.pipeline.run import Pipeline
 from bot.pipeline.supervise import pause
@@ -98,6 +99,7 @@ class ZaloOAChannel:
         per_second: float = 20.0,
         chat_interval: float = 1.0,
         max_in_flight: int = 4,
+        broadcasts: BroadcastConfig | None = None,
     ) -> None:
         self.service, self.db, self.config = service, db, config
         self.token_name = token_name(config.app_id)
@@ -125,6 +127,7 @@ class ZaloOAChannel:
             per_second=per_second,
             chat_interval=chat_interval,
             max_in_flight=max_in_flight,
+            broadcasts=broadcasts,
         )
         self.pipeline.sender.on_held = self.report_held
 

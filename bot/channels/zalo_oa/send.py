@@ -1,8 +1,9 @@
 """Out to the Zalo OA: a rendered outbox message as customer-service messages, part by part.
 
 Before anything goes, the recipient's window: counted from their last message (``users.last_seen_at``),
-a message beyond it (7 days by default, a setting) is **held** (:class:`Held`), not sent blind: the sender
-keeps it as ``held`` and the channel tells whoever decided it (the officer, else the admins). The
+a message beyond it (7 days by default, a setting) is **held** (:class:`Held`), not sent blind. The
+outbox sender keeps it as ``held`` and the channel tells whoever decided it (the officer, else the
+admins); the broadcaster keeps the recipient's row ``held`` and counts it in the officer's report. The
 platform's own -230/-232 is taken the same way (its clock is the judge).
 
 Text goes in pieces of at most 2,000 characters; choices as ``oa.query.hide`` buttons on the last piece
