@@ -39,12 +39,12 @@ from bot.effects import (
     run,
 )
 from bot.effects.views import dossier_view, owner_history
+from bot.news import news_of
 from bot.programmes import live_catalogue, live_staff, records
 from bot.staff import Staff, officer_context
 from bot.store import dossiers as dossiers_store
 from bot.store import inbox, outbox
 from bot.store import programmes as stored_programmes
-from bot.news import news_of
 from bot.store import users as users_store
 from bot.store.db import Database
 from bot.store.models import Enterprise, User, utcnow
@@ -396,7 +396,7 @@ class Service:
         refused: tuple[Effect, ...] = ()
         if command and command[0] == "/programmes" and self.staff.role(s, key)[0] == "owner":
             ctx = self.context(s, user, enterprise, n_dossiers)
-            outcome = EngineOutcome(state, open_programmes(ctx, state.lang))
+            outcome = open_programmes(state, ctx)  # each programme a choice (issue 16)
         elif command and officer.is_staff_command(command[0]):
             role, agency = self.staff.role(s, key)
             if officer.allowed(command[0], role):

@@ -24,7 +24,8 @@ from rules.catalogue import default_catalogue
 from tests.driver import Clock, Owner, open_service
 from tests.test_core_owner import HANOI, CoreOwner
 from tests.test_core_owner import context as owner_context
-from tests.test_officer import DECLARE, QUANG_TRI
+from tests.test_officer import DECLARE, QUANG_TRI, staff
+from tests.test_programmes import PROGRAMME, declared
 
 
 def said(out: Any, lang: str = "vi") -> str:
@@ -192,5 +193,34 @@ async def test_declining_the_offer_stores_nothing(db_url: str) -> None:
         async with db.engine.connect() as conn:
             assert (await conn.execute(select(Subscription))).all() == []
         assert "/subscribe" in await owner.send("/unsubscribe")
+    finally:
+        await db.close()
+
+
+async def test_choosing_a_programme_from_the_list_starts_the_journey_with_its_supports_only(
+    db_url: str,
+) -> None:
+    service, db = await open_service(db_url, Clock())
+    try:
+        _admin, bob, _carol = await staff(service)
+        await bob.send("/programme_add\n" + PROGRAMME)
+        await bob.send("/programme_publish qt-2026-digital")
+        owner = await declared(service, "lan", QUANG_TRI)
+        await owner.send("/withdraw HS-2026-000001")  # its content is free again (TT06 Art. 3.4)
+        listed = await owner.send("/programmes")
+        assert "1. Hỗ trợ doanh nghiệp nhỏ và vừa theo Nghị định 80/2021/NĐ-CP" in listed
+        assert "2. Hỗ trợ chuyển đổi số doanh nghiệp nhỏ Quảng Trị 2026" in listed
+        started = await owner.send("2")
+        assert "Lập hồ sơ theo chương trình «Hỗ trợ chuyển đổi số doanh nghiệp nhỏ Quảng Trị 2026»" in started
+        await owner.send("1")  # the saved profile
+        supports = await owner.send("1")  # on after the size
+        assert "QT26.1" in supports and "III.A" not in supports and "I.2.2" not in supports
+
+        # anything else after the list is handled as usual; the whole catalogue again with /new
+        await owner.send("/programmes")
+        assert "HS-2026-000001" in await owner.send("/mydossiers")
+        await owner.send("/new")
+        await owner.send("1")
+        assert "III.A" in await owner.send("1")
     finally:
         await db.close()

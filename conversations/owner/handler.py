@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import Any
 
-from conversations import engine
+from conversations import engine, open_programmes
 from conversations.context import Context, DossierView
 from conversations.effects import (
     AnswerRequest,
@@ -468,9 +468,11 @@ def on_menu(state: State, inp: Input, ctx: Context) -> Outcome:
 
 def handle(state: State, inp: Input, ctx: Context) -> Outcome:
     """One input from the owner."""
-    state, answered_news = news.intercept(state, inp, ctx, resume)
-    if answered_news is not None:
-        return answered_news
+    state, answered = news.intercept(state, inp, ctx, resume)  # programme news (issue 16)
+    if answered is None:  # a programme chosen from /programmes
+        state, answered = open_programmes.intercept(state, inp, ctx)
+    if answered is not None:
+        return answered
     command = inp.command
     if not ctx.consented:
         if command and command[0] == "/lang":

@@ -20,7 +20,7 @@ from conversations.owner.firm import (
 )
 from conversations.steps import count_step, money_step, multi_step, text_step, yes_no_step
 from rules import explain
-from rules.catalogue import QUANTITY_UNITS, DateKey, Item, Kind
+from rules.catalogue import QUANTITY_UNITS, DateKey, Item, Kind, Programme
 from rules.estimate import NOTHING_USED, Estimate, Profile, Request, Used, estimate, estimate_all, refusal
 from rules.text import fold
 
@@ -30,6 +30,8 @@ NOT_YET_WORDS = ("chua co", "chua", "khong", "none", "not yet", "no", "ko", "ko 
 NONE_WORDS = ("chua", "chua co", "chua nhan", "khong", "khong co", "ko", "k", "none", "no", "nothing", "0")
 #: The cost used to pick the row shown for a family in the list (the row that can give the most).
 DISPLAY_COST = 10**12
+#: The answer that keeps a journey to one programme's supports (a programme chosen from /programmes).
+PROGRAMME = "programme"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ _FREE_TEXT = ("name", "tax_code", "address", "phone", "email")
 _OFFER_KEYS = (
     *(k for k in (*PROFILE_STEPS, *DECLARATION_STEPS) if k not in _FREE_TEXT),
     *(date_key(d) for d in DateKey),
+    PROGRAMME,
 )
 
 
@@ -78,7 +81,7 @@ def _offers(answers: Mapping[str, Any], ctx: Context) -> tuple[Offer, ...]:
     profile = listing_profile(answers)
     found: list[Offer] = []
     for content, rows in ctx.catalogue.content_rows().items():
-        here = tuple(r for r in rows if programme_here(ctx.catalogue.programme_of(r.id).region, answers))
+        here = tuple(r for r in rows if _here(ctx.catalogue.programme_of(r.id), answers))
         fitting = tuple(
             r for r in here if not r.unconfirmed and refusal(r, profile, ctx.today, assume_dates=True) is None
         )
@@ -90,6 +93,12 @@ def _offers(answers: Mapping[str, Any], ctx: Context) -> tuple[Offer, ...]:
     programme_order = {pid: i for i, pid in enumerate(ctx.catalogue.programmes)}
     found.sort(key=lambda o: (KIND_ORDER.index(o.kind), programme_order[o.programme_id]))
     return tuple(found)
+
+
+def _here(programme: Programme, answers: Mapping[str, Any]) -> bool:
+    """A row's programme is for the firm's place, and is the one chosen (when one was)."""
+    chosen = answers.get(PROGRAMME)
+    return programme_here(programme.region, answers) and (not chosen or programme.id == chosen)
 
 
 def listing_profile(answers: Mapping[str, Any]) -> Profile:
