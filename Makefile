@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.rules
 	$(BIN)/python -m bench.journey
 	$(BIN)/python -m bench.telegram
+	$(BIN)/python -m bench.broadcast
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
