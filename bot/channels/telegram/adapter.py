@@ -21,6 +21,7 @@ from bot.store import inbox
 from bot.store import officers as officers_store
 from bot.store.db import Database
 from conversations.engine import Input
+from conversations.officer.broadcast_status import COMMANDS as BROADCAST_COMMANDS
 from conversations.officer.handler import ADMIN_COMMANDS, OFFICER_COMMANDS
 from locales import t
 
@@ -145,7 +146,7 @@ class TelegramAdapter:
         for chat_id, role in staff.items():
             if not chat_id.lstrip("-").isdigit():
                 continue
-            names = [*OWNER_COMMANDS, *sorted(c[1:] for c in OFFICER_COMMANDS)]
+            names = [*OWNER_COMMANDS, *sorted(c[1:] for c in (*OFFICER_COMMANDS, *BROADCAST_COMMANDS))]
             if role == "admin":
                 names += sorted(c[1:] for c in ADMIN_COMMANDS)
             for lang in ("vi", "en"):

@@ -38,6 +38,9 @@ OWNER_COMMANDS = (
     "lang",
     "mydata",
     "deleteme",
+    "subscribe",
+    "topics",
+    "unsubscribe",
     "help",
 )
 DEFAULT_API = "https://api.telegram.org"
