@@ -106,6 +106,16 @@ def test_subscribe_asks_the_consent_then_unsubscribe_at_any_time() -> None:
     assert "không nhận tin" in said(early) and "Nghị định 13" not in said(early)
 
 
+def test_the_offer_button_pressed_later_still_answers_it() -> None:
+    late = handle(State(flow=None), Input(payload=news.YES), consented())
+    assert late.effects[0] == Subscribe(news.NEWS_CONSENT_VERSION)
+    kept = handle(State(), Input(payload=news.YES), consented(news=News(True, ("training",))))
+    assert kept.effects == () and "Đào tạo" in said(kept)  # already subscribed: the topics stay
+    assert "không gửi tin" in said(handle(State(), Input(payload=news.NO), consented()))
+    stop = handle(State(), Input(payload=news.NO), consented(news=News(True)))
+    assert stop.effects == (Unsubscribe(),)
+
+
 def test_topics_are_the_kinds_of_the_catalogue_and_all_means_every_kind() -> None:
     kinds = [k.value for k in news.topics_of(default_catalogue())]
     assert kinds[:3] == ["digital", "consulting", "training"] and "network" not in kinds

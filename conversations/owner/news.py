@@ -177,6 +177,10 @@ def intercept(state: State, inp: Input, ctx: Context, resume: Resume) -> tuple[S
         return state, unsubscribe(replace(state, pending=None), ctx, resume)
     if name == "/topics":
         return state, topics(replace(state, pending=None), ctx, resume)
+    if inp.payload in (YES, NO) and state.pending != OFFER:  # the offer's button, pressed later on
+        if ctx.news is not None and ctx.news.subscribed:  # "yes": their topics stay; "no": they stop
+            return state, (subscribe if inp.payload == YES else unsubscribe)(state, ctx, resume)
+        return state, _offer(state, inp.payload == YES, ctx, resume)
     if state.pending == OFFER:
         answer = _offer_answer(inp)
         if answer is None:  # not an answer: asked once, not again; the input is handled as usual
