@@ -17,17 +17,20 @@ import aiohttp
 
 from bot.channels.zalo_oa import SIGNATURE_HEADER
 from bot.channels.zalo_oa.updates import PRESS
+from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_oa import FakeOAUser, FakeZaloOA, OAMessage
 from tests.test_telegram import free_port
 from tests.test_zalo_bot import (
     JOURNEY,
     PROFILE,
     REF,
+    TELEGRAM_TOKEN,
     environment,
     handled,
     query,
     reached,
     smebot_run,
+    telegram_type,
     until,
 )
 
@@ -232,3 +235,96 @@ async def test_sigkill_and_restart_resume_an_oa_journey(tmp_path: Path) -> None:
     (state,) = query(db, "SELECT state FROM conversation_states")[0]
     answers = json.loads(str(state))["answers"]
     assert (answers["name"], answers["tax_code"]) == ("Công ty TNHH Gốm Việt", "0100109106")
+
+
+async def test_owners_on_telegram_and_the_oa_file_into_one_queue_and_an_officer_reviews_over_the_oa(
+    tmp_path: Path,
+) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake, FakeTelegram(token=TELEGRAM_TOKEN) as telegram:
+        env = oa_env(
+            tmp_path,
+            fake,
+            port,
+            SMEBOT_TELEGRAM_TOKEN=TELEGRAM_TOKEN,
+            SMEBOT_TELEGRAM_API_URL=telegram.base_url,
+            SMEBOT_ADMIN_IDS="telegram:900",
+        )
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            officer = fake.user("8333333333333333333")
+            await officer.follow()  # an officer on the OA follows it, as owners do: the window opens
+            await wait_text(officer, "Bạn có đồng ý không?")
+            admin = telegram.user(900, "Admin")
+            await admin.send_text(f"/officer_add zalo_oa:{officer.user_id} so-tai-chinh-ha-noi")
+            await admin.wait_for("Đã thêm cán bộ", timeout=30)
+            owner = fake.user("8444444444444444444")
+            await owner.send_text("Xin chao")
+            await wait_text(owner, "Bạn có đồng ý không?")
+            await type_lines(owner, db, JOURNEY)
+            oa_ref = REF.search((await wait_text(owner, "Đã nộp hồ sơ")).text or "")
+            lan = telegram.user(902, "Lan")
+            await telegram_type(lan, db, ["/start", *journey_with_tax("0101243150")])
+            telegram_ref = REF.search((await lan.wait_for("Đã nộp hồ sơ", timeout=30))["text"])
+            assert oa_ref is not None and telegram_ref is not None
+            before = len(officer.received())
+            await type_lines(officer, db, ["/queue"])
+            queue = await wait_text(officer, oa_ref.group(), after=before)
+            assert telegram_ref.group() in (queue.text or "")  # one queue, both channels
+            await type_lines(officer, db, [f"/claim {oa_ref.group()}", f"/approve {oa_ref.group()}"])
+            await wait_text(officer, f"Đã chấp thuận hồ sơ {oa_ref.group()}")
+            decided = await wait_text(owner, "đã được chấp thuận")  # the owner hears on the OA
+            assert oa_ref.group() in (decided.text or "")
+            await telegram_type(lan, db, ["Tôi đã có báo giá mới, gửi anh chị xem."])
+            heard = await wait_text(officer, "chủ doanh nghiệp nhắn")  # on the officer's own channel
+            assert telegram_ref.group() in (heard.text or "")
+    rows = query(db, "SELECT u.channel FROM dossiers d JOIN users u ON u.id = d.user_id ORDER BY d.id")
+    assert rows == [("zalo_oa",), ("telegram",)]
+
+
+async def test_messages_past_the_window_are_held_and_the_officer_told(tmp_path: Path) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake, FakeTelegram(token=TELEGRAM_TOKEN) as telegram:
+        env = oa_env(
+            tmp_path,
+            fake,
+            port,
+            SMEBOT_TELEGRAM_TOKEN=TELEGRAM_TOKEN,
+            SMEBOT_TELEGRAM_API_URL=telegram.base_url,
+            SMEBOT_ADMIN_IDS="telegram:900",
+        )
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            admin = telegram.user(900, "Admin")
+            await admin.send_text("/officer_add telegram:901 so-tai-chinh-ha-noi")
+            await admin.wait_for("Đã thêm cán bộ", timeout=30)
+            officer = telegram.user(901, "Minh")
+            owner = fake.user("8555555555555555555")
+            await owner.send_text("Xin chào")
+            await wait_text(owner, "Bạn có đồng ý không?")
+            await type_lines(owner, db, JOURNEY)
+            found = REF.search((await wait_text(owner, "Đã nộp hồ sơ")).text or "")
+            assert found is not None
+            ref = found.group()
+            await until(lambda: any(m.kind == "file" for m in owner.received()), what="the dossier file")
+            # the platform's count: 8 days pass on its clock (the bot's count, from the owner's last
+            # message, still lets it try): the access token expired with them, so refreshed, then -230
+            fake.advance(8 * DAY)
+            await officer.send_text(f"/claim {ref}")
+            told = await officer.wait_for(lambda m: "-230" in (m.get("text") or ""), timeout=30)
+            assert "đang bị giữ" in told["text"] and ref in told["text"]
+            # the bot's own count: the owner's last message 8 days ago: held without asking the platform
+            query(db, "UPDATE users SET last_seen_at = datetime('now', '-8 days') WHERE channel = 'zalo_oa'")
+            sends = len(fake.calls)
+            await officer.send_text(f"/ask {ref} Đề nghị bổ sung báo giá")
+            told = await officer.wait_for(lambda m: "outside the window" in (m.get("text") or ""), timeout=30)
+            assert "đang bị giữ" in told["text"] and ref in told["text"]
+            assert not [c for c in fake.calls[sends:] if c[0].endswith("/message/cs")]
+        assert not any("bổ sung báo giá" in (m.text or "") for m in owner.received())
+        assert fake.refresh_count == 1
+    held = [str(e) for (e,) in query(db, "SELECT error FROM outbox WHERE status = 'held' ORDER BY id")]
+    assert "-230" in held[0] and "outside the window" in held[-1]
+
+
+def journey_with_tax(tax_code: str) -> list[str]:
+    return [tax_code if line == "0100109106" else line for line in JOURNEY]

@@ -35,7 +35,7 @@ VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
 _VERSION = re.compile(r"\s*@v(\d+)\s*$")
 
 
-USER_KEY = re.compile(r"^(console|telegram|zalo):[\w.\-]{1,64}$")
+USER_KEY = re.compile(r"^(console|telegram|zalo|zalo_oa):[\w.\-]{1,64}$")  # channel:id, as users.user_key
 
 
 @dataclass(frozen=True)
