@@ -5,13 +5,11 @@ only when one of those commands asks)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.store import broadcasts as broadcasts_store
 from bot.store import subscriptions
-from bot.store.models import Enterprise, Subscription, User
 from conversations.context import News
 from conversations.officer.audience import in_area
 from conversations.officer.context import BroadcastRecord, Subscriber
@@ -28,12 +26,10 @@ def news_of(s: Session, user_id: int) -> News | None:
     return News(row.unsubscribed_at is None, subscriptions.topics_of(row))
 
 
-def subscriber(
-    user: User, row: Subscription, enterprise: Enterprise | None, agency: Agency | None
-) -> Subscriber | None:
+def subscriber(row: subscriptions.Active, agency: Agency | None) -> Subscriber | None:
     """A subscriber as the core draws an audience from: None without a saved profile (nothing to match a
     programme against yet), or outside the officer's area (left out before the profile is read)."""
-    answers: dict[str, Any] = dict(enterprise.profile) if enterprise and enterprise.profile else {}
+    answers = row.profile
     if not answers:
         return None
     province, commune = firm.location(answers)
@@ -42,16 +38,16 @@ def subscriber(
     try:
         profile = firm.profile_of(answers)
     except (KeyError, ValueError, TypeError):  # a profile saved before a question existed
-        log.warning("subscriber %s has an incomplete profile; left out of the audience", user.id)
+        log.warning("subscriber %s has an incomplete profile; left out of the audience", row.user_id)
         return None
     return Subscriber(
-        user_id=user.id,
-        lang=user.lang or "vi",
+        user_id=row.user_id,
+        lang=row.lang,
         province=province,
         commune=commune,
         sector=str(answers["sector"]) if answers.get("sector") else None,
         profile=profile,
-        topics=frozenset(subscriptions.topics_of(row)),
+        topics=frozenset(row.topics),
     )
 
 
@@ -64,7 +60,7 @@ class StoreNews:
 
     def subscribers(self) -> tuple[Subscriber, ...]:
         if self._subscribers is None:
-            found = (subscriber(u, row, e, self.agency) for u, row, e in subscriptions.active(self.s))
+            found = (subscriber(row, self.agency) for row in subscriptions.active(self.s))
             self._subscribers = tuple(sub for sub in found if sub is not None)
         return self._subscribers
 

@@ -5,6 +5,8 @@ SQL about them, and about which broadcasts an officer may see."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -54,17 +56,35 @@ def unsubscribe(s: Session, user_id: int) -> bool:
     return True
 
 
-def active(s: Session) -> list[tuple[User, Subscription, Enterprise | None]]:
+@dataclass(frozen=True)
+class Active:
+    """A subscriber as a broadcast's audience is drawn from (plain columns: read by the thousand)."""
+
+    user_id: int
+    lang: str
+    topics: tuple[str, ...]
+    profile: dict[str, Any]  # the saved profile's answers; empty when the firm is not declared yet
+
+
+def active(s: Session) -> list[Active]:
     """Every subscriber a broadcast may reach: subscribed now, not erased, reachable, with their saved
-    profile (None when they have not declared their firm yet)."""
+    profile."""
     stmt = (
-        select(User, Subscription, Enterprise)
+        select(User.id, User.lang, Subscription.topics, Enterprise.profile)
         .join(Subscription, Subscription.user_id == User.id)
         .outerjoin(Enterprise, Enterprise.user_id == User.id)
         .where(Subscription.unsubscribed_at.is_(None), User.deleted_at.is_(None), User.unreachable.is_(False))
         .order_by(User.id)
     )
-    return [(user, sub, enterprise) for user, sub, enterprise in s.execute(stmt).all()]
+    return [
+        Active(
+            int(user_id),
+            lang or "vi",
+            tuple(str(k) for k in (topics or {}).get("kinds") or ()),
+            dict(profile or {}),
+        )
+        for user_id, lang, topics, profile in s.execute(stmt).all()
+    ]
 
 
 def recipients(s: Session, user_ids: Iterable[int]) -> list[User]:
