@@ -6,13 +6,21 @@ gets its own answer. First the core with plain values, then the service on a rea
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.attachments import AttachmentStore
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.pipeline.broadcaster import BroadcastConfig
+from bot.service import Service
+from bot.staff import DEFAULT_AGENCIES, Staff
+from bot.store.db import open_db
 from bot.store.models import Broadcast, BroadcastRecipient, Event, User
 from conversations.broadcast_effects import CancelBroadcast, StartBroadcast
 from conversations.effects import AuditRefused
@@ -20,16 +28,20 @@ from conversations.engine import Input, State
 from conversations.messages import render, render_line
 from conversations.officer import audience, broadcast, workbench
 from conversations.officer.context import BroadcastRecord, OfficerContext, ProgrammeRecord, Subscriber
-from rules.catalogue import EntityType, Flag, parse_programme
+from rules.agencies import load_agencies
+from rules.catalogue import EntityType, Flag, default_catalogue, parse_programme
+from rules.deadline import Calendar
 from rules.estimate import Profile
 from rules.size import Size
 from tests.driver import Clock, Owner, open_service
+from tests.fakes.telegram_api import FakeTelegram
 from tests.test_core_officer import AGENCIES
 from tests.test_core_officer import context as officer_context
-from tests.test_officer import QUANG_TRI, staff
+from tests.test_officer import DECLARE, QUANG_TRI, staff
 from tests.test_programmes import HANOI, PROGRAMME, declared
 
 QT = AGENCIES["so-cong-thuong-quang-tri"]
+TOKEN = "123456:TEST"
 PROVINCE, COMMUNE = "Tỉnh Quảng Trị", "Xã Vĩnh Thủy"
 
 
@@ -319,3 +331,75 @@ async def test_broadcast_through_the_service(db_url: str) -> None:
         assert "#1" in await admin.send("/broadcast_status")  # an admin follows every broadcast
     finally:
         await db.close()
+
+
+# --- over Telegram: the message reaches the subscribers, and /unsubscribe stops it -------------------------
+
+
+async def telegram_owner(service: Any, user: str, subscribe: bool) -> Owner:
+    """An owner on Telegram who filed a dossier in Quảng Trị (their profile saved) and answered the offer
+    (driven through the service as the channel's adapter does; the replies go out through the outbox)."""
+    owner = Owner(service, user, channel="telegram")
+    await owner.send("/start")
+    await owner.send("1")  # the dossier's consent
+    await owner.script(*QUANG_TRI[1:], *DECLARE)
+    await owner.send("1")
+    await owner.send(payload="I.2")
+    await owner.send(payload="_done")
+    await owner.script("60 triệu", "co", "chua")
+    assert "nhận tin khi có chương trình hỗ trợ mới" in await owner.send("1")
+    await owner.send("co" if subscribe else "khong")
+    return owner
+
+
+async def test_the_news_reaches_subscribers_over_telegram_and_unsubscribe_stops_it(tmp_path: Path) -> None:
+    async with FakeTelegram(token=TOKEN) as fake:
+        db = await open_db(f"sqlite+aiosqlite:///{tmp_path / 'smebot.db'}")
+        staff_ = Staff(frozenset({"telegram:900"}), load_agencies(DEFAULT_AGENCIES), Calendar())
+        service = Service(
+            db, default_catalogue(), Clock(dt.date(2026, 6, 10)), staff_, documents_dir=tmp_path
+        )
+        files = AttachmentStore(tmp_path / "files", 1 << 20, ("image/", "application/pdf"))
+        bot = make_bot(TOKEN, fake.base_url)
+        channel = TelegramChannel(
+            service,
+            db,
+            bot,
+            files,
+            per_second=1000,
+            chat_interval=0,
+            broadcasts=BroadcastConfig(per_second=50),
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(channel.run(stop))
+        try:
+            for uid in (900, 1001, 1002, 1003):
+                fake.user(uid).has_written = True
+            admin = Owner(service, "900", channel="telegram")
+            await admin.send("/programme_add\n" + PROGRAMME)
+            await admin.send("/programme_publish qt-2026-digital")
+            await telegram_owner(service, "1001", subscribe=True)
+            await telegram_owner(service, "1002", subscribe=False)
+            leaving = await telegram_owner(service, "1003", subscribe=True)
+            assert "Đã dừng gửi tin" in await leaving.send("/unsubscribe")
+
+            assert "Người nhận: 1 chủ doanh nghiệp" in await admin.send("/broadcast qt-2026-digital")
+            assert "Đã bắt đầu gửi đợt #1" in await admin.send("1")
+            news = await fake.user(1001).wait_for("Bạn nhận tin này vì đã đăng ký", timeout=30)
+            assert "Hỗ trợ chuyển đổi số doanh nghiệp nhỏ Quảng Trị 2026" in news["text"]
+            assert news["text"].endswith("Không muốn nhận nữa: gõ /unsubscribe")
+            await fake.user(900).wait_for("Đã gửi xong thông báo #1", timeout=30)  # the officer's report
+            for other in (1002, 1003):
+                assert not any(
+                    "Bạn nhận tin này" in (m.get("text") or "") for m in fake.user(other).messages()
+                )
+
+            # the owner stops it over Telegram itself; the next broadcast reaches nobody
+            await fake.user(1001).send_text("/unsubscribe")
+            await fake.user(1001).wait_for("Đã dừng gửi tin chương trình hỗ trợ", timeout=15)
+            assert "Chưa có người nhận nào" in await admin.send("/broadcast qt-2026-digital")
+            assert "đã gửi xong · đã gửi 1/1" in await admin.send("/broadcast_status 1")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=15)
+            await db.close()
