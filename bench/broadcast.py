@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -33,7 +34,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bench.journey import percentile
-from bench.telegram import TOKEN, Load, bot_process, expected_replies, journey_script, stop_process
+from bench.telegram import (
+    TOKEN,
+    Load,
+    bot_process,
+    cpu_seconds,
+    expected_replies,
+    journey_script,
+    stop_process,
+)
 from bot.store import broadcasts
 from bot.store.db import open_db
 from bot.store.models import User
@@ -104,14 +113,21 @@ async def measure_rate(tmp: Path, recipients: int, rate: float) -> float:
         await prepare(fake, db, recipients, True)
         proc = bot_process(fake, ["bot.cli", "run"], env_for(tmp, db, limits))
         try:
+            while not fake.calls("getUpdates"):  # the bot is up
+                await asyncio.sleep(0.05)
+            cpu = cpu_seconds(proc.pid)
             await fake.user(OFFICER).wait_for("finished in", timeout=recipients / rate * 3 + 60)
+            cpu = cpu_seconds(proc.pid) - cpu
         finally:
             stop_process(proc)
         times = broadcast_times(fake)
-    achieved = (len(times) - 1) / (times[-1] - times[0])
+    elapsed = times[-1] - times[0]
+    achieved = (len(times) - 1) / elapsed
     print(
         f"broadcast to {recipients} recipients at a configured {rate:g}/s: {len(times)} sent in "
-        f"{times[-1] - times[0]:.1f} s, {achieved:.1f}/s, ratio {achieved / rate:.3f} (target >= 0.95)"
+        f"{elapsed:.1f} s, {achieved:.1f}/s, ratio {achieved / rate:.3f} (target >= 0.95); the bot "
+        f"busy {cpu / elapsed:.0%} of a core, {cpu / len(times) * 1e3:.2f} ms CPU a message; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     return achieved / rate
 

@@ -122,8 +122,9 @@ class Broadcaster:
     ) -> None:
         self.db, self.channel, self.transport, self.sender = db, channel, transport, sender
         self.config = config or BroadcastConfig()
-        # a tenth of a second's worth at most at once: an even pace, not a burst at each start
-        self.bucket = TokenBucket(self.config.per_second, max(1.0, self.config.per_second / 10))
+        # a quarter of a second's worth at once at most: an even pace, yet a pause of the loop (a busy
+        # machine, a long transaction) is made up for instead of lost
+        self.bucket = TokenBucket(self.config.per_second, max(1.0, self.config.per_second / 4))
         self.shared = sender.bucket  # the channel's overall limit, the sender's
         self.max_attempts, self.claim_every = max_attempts, claim_every
         self.mark_every, self.check_every = mark_every, check_every
@@ -179,12 +180,14 @@ class Broadcaster:
             self.next_check = now + self.check_every
             await self.reporter.check()
         config, hold = self.config, self.hold
+        wanted = config.batch - hold.count  # never more than ``batch`` rows claimed without an outcome
+        # topped up before the hand runs dry, by a quarter of a batch at least (fewer transactions)
         if (
             len(hold.hand) < config.max_in_flight
-            and hold.count <= config.batch // 2
+            and wanted > 0
+            and (wanted >= config.batch // 4 or not hold.hand)
             and now >= self.next_claim
         ):
-            wanted = config.batch - hold.count
             rows = await self.db.run(broadcasts.claim_batch, self.channel, wanted)
             hold.hand.extend(rows)
             self.reporter.watch({row.broadcast_id for row in rows})
