@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     zalo_oa_chat_interval: float = 1.0  # seconds between two messages to one chat
     zalo_oa_max_in_flight: int = 4  # messages being sent at once
     zalo_oa_broadcast_per_second: float = 15.0  # broadcasts' share of the 20/s
+    zalo_oa_rate_limit_backoff: float = 60.0  # unconfirmed: seconds to wait after -32
     zalo_bot_broadcast_per_second: float = 8.0  # broadcasts' share of the 10/s (as unconfirmed as that)
     broadcast_batch: int = 100  # recipients claimed at a time: a crash may send these twice, no more
     broadcast_send_timeout: float = 15.0  # seconds a broadcast send may take before it is tried again

@@ -27,6 +27,7 @@ from tests.test_zalo_bot import (
     TELEGRAM_TOKEN,
     environment,
     handled,
+    photo_server,
     query,
     reached,
     smebot_run,
@@ -328,3 +329,90 @@ async def test_messages_past_the_window_are_held_and_the_officer_told(tmp_path: 
 
 def journey_with_tax(tax_code: str) -> list[str]:
     return [tax_code if line == "0100109106" else line for line in JOURNEY]
+
+
+async def test_files_images_shared_info_and_unfollowing(tmp_path: Path) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake, photo_server() as photo:
+        owner = fake.user("8666666666666666666")
+        key = f"{SOURCE}:{owner.user_id}"
+        with smebot_run(oa_env(tmp_path, fake, port)) as proc:
+            await serving(port, proc)
+            await owner.follow()
+            await wait_text(owner, "Bạn có đồng ý không?")
+            await press(owner, db, "Đồng ý")
+            await wait_text(owner, "Tên doanh nghiệp")
+            for action in (
+                owner.send_image(photo),
+                owner.send_file(photo, "giay-phep.jpg", 68),
+                owner.submit_info(name="An", phone="0912345678"),
+            ):
+                target = handled(db, SOURCE, key) + 1
+                await action
+                await until(partial(reached, db, SOURCE, key, target), what="the event handled")
+            await wait_text(owner, "Cảm ơn bạn đã chia sẻ thông tin")
+            assert query(db, "SELECT count(*) FROM attachments") == [(2,)]  # the photo and the file kept
+            await owner.unfollow()
+            await until(lambda: query(db, "SELECT unreachable FROM users") == [(1,)], what="unreachable")
+            before = len(owner.received())
+            await owner.follow()  # back: reachable, and the question in progress again
+            await wait_text(owner, "Tên doanh nghiệp", after=before)
+            assert query(db, "SELECT unreachable FROM users") == [(0,)]
+    # nothing the owner shared through the form was kept
+    assert not query(db, "SELECT count(*) FROM users WHERE display_name = 'An'")[0][0]
+
+
+async def test_the_quota_is_waited_out_with_nothing_doubled(tmp_path: Path) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake:
+        owner = fake.user("8777777777777777777")
+        env = oa_env(tmp_path, fake, port, SMEBOT_ZALO_OA_RATE_LIMIT_BACKOFF="0.5")
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            fake.inject("/v3.0/oa/message/cs", error=-32, times=3)  # over the app's quota three times
+            await owner.send_text("Xin chào")
+            await wait_text(owner, "Bạn có đồng ý không?")
+            await type_lines(owner, db, ["1"])
+            await wait_text(owner, "Tên doanh nghiệp")
+        calls = [c for c in fake.calls if c[0].endswith("/message/cs")]
+        assert len(calls) == len(owner.received()) + 3  # each -32 tried again, nothing doubled
+        assert sum("Bạn có đồng ý không?" in t for t in texts(owner)) == 1
+
+
+async def test_a_lost_refresh_token_alerts_the_admins_and_a_new_pair_takes_over(tmp_path: Path) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake, FakeTelegram(token=TELEGRAM_TOKEN) as telegram:
+        env = oa_env(
+            tmp_path,
+            fake,
+            port,
+            SMEBOT_TELEGRAM_TOKEN=TELEGRAM_TOKEN,
+            SMEBOT_TELEGRAM_API_URL=telegram.base_url,
+            SMEBOT_ADMIN_IDS="telegram:900",
+            SMEBOT_ZALO_OA_REFRESH_TOKEN="a-refresh-token-spent-long-ago",
+        )
+        owner = fake.user("8888888888888888888")
+        admin = telegram.user(900, "Admin")
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            await admin.send_text("/help")  # an admin who has written to the bot (Telegram's rule)
+            await admin.wait_for(timeout=30)
+            await owner.send_text("Xin chào")
+            await wait_text(owner, "Bạn có đồng ý không?")
+            fake.expire_access_tokens()
+            await type_lines(owner, db, ["1"])  # handled; its answer cannot go: no usable token
+            alert = await admin.wait_for("không làm mới được token của Zalo OA", timeout=30)
+            assert "SMEBOT_ZALO_OA_REFRESH_TOKEN" in alert["text"]
+            await admin.send_text("/officers")  # the bot is still up, every other channel too
+            await admin.wait_for(timeout=30)
+            assert proc.poll() is None
+        assert fake.refusals == ["a-refresh-token-spent-long-ago"]
+        # an admin authorises the OA again: the new pair from the settings replaces the dead one
+        access, refresh, _ = fake.issue_tokens()
+        env |= {"SMEBOT_ZALO_OA_ACCESS_TOKEN": access, "SMEBOT_ZALO_OA_REFRESH_TOKEN": refresh}
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            before = len(owner.received())
+            await owner.send_text("/start")
+            await wait_text(owner, "Tên doanh nghiệp", after=before)
+    assert query(db, "SELECT refresh_token FROM platform_tokens") == [(refresh,)]

@@ -173,6 +173,7 @@ def _oa_config(settings: Settings) -> OAConfig:
         oauth_url=settings.zalo_oa_oauth_url,
         window_hours=settings.zalo_oa_window_hours,
         max_buttons=settings.zalo_oa_max_buttons,
+        rate_limit_backoff=settings.zalo_oa_rate_limit_backoff,
     )
 
 

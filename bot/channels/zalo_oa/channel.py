@@ -29,6 +29,7 @@ from bot.channels.zalo_oa.api import MAX_BUTTONS, ZaloOAClient
 from bot.channels.zalo_oa.errors import (
     OAUTH_BASE_URL,
     OPENAPI_BASE_URL,
+    RATE_LIMIT_BACKOFF,
     RefreshTokenLost,
     TransientError,
 )
@@ -65,6 +66,7 @@ class OAConfig:
     oauth_url: str = OAUTH_BASE_URL
     window_hours: float = 168.0  # how long after a user's last message the OA may still write (uncertain)
     max_buttons: int = MAX_BUTTONS
+    rate_limit_backoff: float = RATE_LIMIT_BACKOFF  # seconds to wait after -32 (uncertain)
     admins: frozenset[str] = frozenset()
 
     @property
@@ -109,7 +111,12 @@ class ZaloOAChannel:
             app_secret=config.app_secret,
             oauth_base_url=config.oauth_url,
         )
-        self.client = ZaloOAClient(self.tokens, base_url=config.api_url, max_buttons=config.max_buttons)
+        self.client = ZaloOAClient(
+            self.tokens,
+            base_url=config.api_url,
+            max_buttons=config.max_buttons,
+            rate_limit_backoff=config.rate_limit_backoff,
+        )
         self.http = aiohttp.ClientSession()  # the files owners send (the client keeps its own)
         self.transport = ZaloOATransport(
             self.client,
