@@ -220,7 +220,9 @@ def test_the_draft_forgives_mistakes_and_can_be_dropped() -> None:
     out = run(State(), "/broadcast qt-2026-digital", c)
     assert "Chưa rõ bạn chọn việc nào" in said(run(out.state, "blah", c))
     editing = run(out.state, "3", c)
-    assert "Nội dung trống" not in said(editing)
+    assert "Nội dung trống" not in said(editing) and "/unsubscribe" not in said(editing)  # the body only
+    pressed = workbench.route(editing.state, Input(payload="bc:narrow"), c)[1]  # a button, pressed later
+    assert pressed.state.pending == broadcast.NARROW
     assert "quá" not in said(run(editing.state, "x" * 10, c))
     assert "tối đa 3500" in said(run(editing.state, "x" * 3600, c))
     back = run(editing.state, "/back", c)

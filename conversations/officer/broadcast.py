@@ -108,13 +108,14 @@ def default_text(p: Programme, lang: str) -> str:
     )
 
 
+def body(p: Programme, draft: Mapping[str, Any], lang: str) -> str:
+    """The officer's text in ``lang``, or the generated one."""
+    return str((draft.get("texts") or {}).get(lang) or default_text(p, lang))
+
+
 def texts(p: Programme, draft: Mapping[str, Any]) -> dict[str, str]:
-    """Each language's whole message: the officer's text or the generated one, then how to stop."""
-    custom = draft.get("texts") or {}
-    return {
-        lang: f"{custom.get(lang) or default_text(p, lang)}\n\n{render_line(say('news.bc.footer'), lang)}"
-        for lang in LANGS
-    }
+    """Each language's whole message: its body, then how to stop (always there, never edited away)."""
+    return {lang: f"{body(p, draft, lang)}\n\n{render_line(say('news.bc.footer'), lang)}" for lang in LANGS}
 
 
 def _filters_line(filters: Mapping[str, Any], lang: str) -> Line:
@@ -210,6 +211,8 @@ def step(state: State, inp: Input, ctx: OfficerContext) -> Outcome:
         msg, effects = found
         return Outcome(State(lang=state.lang), (Reply((msg, say("news.bc.dropped"))),), effects)
     pending = state.pending or DRAFT
+    if inp.payload is not None:  # a button of the preview, pressed while a text or filters were awaited
+        pending = DRAFT
     if name == "/back" or (pending != DRAFT and name is not None):
         return preview(state, ctx, found)
     if pending.startswith(TEXT):
@@ -233,7 +236,7 @@ def step(state: State, inp: Input, ctx: OfficerContext) -> Outcome:
     if picked.payload == "bc:narrow":
         return Outcome(replace(state, pending=NARROW), (Reply((say("news.filter_usage"),)),))
     lang = picked.payload.rsplit(":", 1)[1]
-    current = texts(found.programme, draft)[lang]
+    current = body(found.programme, draft, lang)
     prompt = say("news.bc.text_prompt", lang=say(f"news.bc.lang.{lang}"), text=Plain(current))
     return Outcome(replace(state, pending=TEXT + lang), (Reply((prompt,)),))
 
