@@ -118,6 +118,21 @@ def test_the_audience_is_whom_the_programme_fits_in_the_area_with_their_topics()
     assert audience.audience(p, SUBSCRIBERS, QT, {}, after) == ()
 
 
+def test_a_commune_agency_announces_its_shipped_khuyen_cong_plan_to_its_commune_only() -> None:
+    commune = AGENCIES["ubnd-xa-vinh-thuy"]
+    shipped = ProgrammeRecord(default_catalogue().programmes["vinh-thuy-2026-khuyen-cong"], "shipped")
+    rural = Flag.rural_industry
+    household = sub(8, profile=Profile((), frozenset({rural}), EntityType.household), sector="industry")
+    elsewhere = sub(9, commune="Xã Cửa Tùng", profile=Profile((), frozenset({rural}), EntityType.household))
+    c = replace(ctx(household, elsewhere, *SUBSCRIBERS, programmes=(shipped, record())), agency=commune)
+    out = run(State(), "/broadcast vinh-thuy-2026-khuyen-cong", c)
+    [effect] = run(out.state, "1", c).effects
+    assert isinstance(effect, StartBroadcast) and 8 in effect.user_ids and 9 not in effect.user_ids
+    assert effect.agency_id == "ubnd-xa-vinh-thuy"
+    # not a programme of the commune's: the province's digital plan
+    assert "không do cơ quan của bạn quản lý" in said(run(State(), "/broadcast qt-2026-digital", c))
+
+
 @pytest.mark.parametrize(
     ("typed", "expected", "ids"),
     [
