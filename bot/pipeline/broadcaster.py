@@ -191,16 +191,11 @@ class Broadcaster:
             rows = await self.db.run(broadcasts.claim_batch, self.channel, wanted)
             hold.hand.extend(rows)
             self.reporter.watch({row.broadcast_id for row in rows})
-            # fewer than asked: nothing more is due now; look again in a while (or when notified)
+            # fewer than asked: nothing more is due now; look again in a while
             self.next_claim = now + self.claim_every if len(rows) < wanted else 0.0
             if len(rows) < wanted:
                 self.next_check = min(self.next_check, now)  # a broadcast may have just ended
         return self._start_sends()
-
-    def notify(self) -> None:
-        """A broadcast was created (or rows became due): claim at the next turn."""
-        self.next_claim = 0.0
-        self.wake.set()
 
     def _start_sends(self) -> int:
         started = 0

@@ -13,7 +13,8 @@ Faults for resilience tests: :meth:`FakeTelegram.inject` (HTTP errors, 429 with 
 :meth:`FakeTelegram.delay` (slow answers / client time-outs), :meth:`FakeTelegram.drop` (the connection
 closed without an answer, before or after the call was carried out), :meth:`FakeTelegram.block` (403),
 :meth:`FakeTelegram.deliver_twice` (duplicate updates), :meth:`FakeTelegram.chaos` (random faults on every
-method, seeded), :meth:`FakeTelegram.inject_update` / :meth:`FakeTelegram.odd_update` (updates Telegram
+method, seeded, in the shares asked: 429s with a ``retry_after``, calls that hang past the client's
+time-out), :meth:`FakeTelegram.inject_update` / :meth:`FakeTelegram.odd_update` (updates Telegram
 would not send: a float or boolean ``update_id``, a ``from`` without an id, an oversized one, a type the bot
 did not ask for). ``getUpdates`` and the webhook honour ``allowed_updates`` as Telegram does (the last list
 given is kept), unless an update is injected with ``force=True``. :meth:`FakeTelegram.calls` is the log of
