@@ -314,8 +314,11 @@ async def test_messages_past_the_window_are_held_and_the_officer_told(tmp_path: 
             await officer.send_text(f"/claim {ref}")
             told = await officer.wait_for(lambda m: "-230" in (m.get("text") or ""), timeout=30)
             assert "đang bị giữ" in told["text"] and ref in told["text"]
-            # the bot's own count: the owner's last message 8 days ago: held without asking the platform
-            query(db, "UPDATE users SET last_seen_at = datetime('now', '-8 days') WHERE channel = 'zalo_oa'")
+        # the bot's own count: the owner's last message 8 days ago (a process started since: the time of
+        # their last message comes from the database), held without asking the platform
+        query(db, "UPDATE users SET last_seen_at = datetime('now', '-8 days') WHERE channel = 'zalo_oa'")
+        with smebot_run(env) as proc:
+            await serving(port, proc)
             sends = len(fake.calls)
             await officer.send_text(f"/ask {ref} Đề nghị bổ sung báo giá")
             told = await officer.wait_for(lambda m: "outside the window" in (m.get("text") or ""), timeout=30)

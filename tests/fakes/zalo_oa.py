@@ -34,7 +34,8 @@ Tests play users through :class:`FakeOAUser` (``fake.user()``): ``follow``, ``un
 HTTP status on a path), :meth:`FakeZaloOA.expire_access_tokens` (expiry mid-journey),
 :meth:`FakeZaloOA.corrupt_signatures`, :meth:`FakeZaloOA.deliver_twice`.
 
-Run by hand: ``python -m tests.fakes.zalo_oa --port 8083`` (see :func:`main`).
+Run by hand: ``python -m tests.fakes.zalo_oa --port 8083 --webhook http://127.0.0.1:8080/zalo-oa
+--env-file var/zalo-oa.env`` (see :func:`main`; the README's "Zalo Official Account" shows the rest).
 """
 
 from __future__ import annotations
@@ -771,12 +772,34 @@ async def _serve(args: argparse.Namespace) -> None:
                 print(f"<OA> [{data['kind']}] {data.get('text') or ''}", flush=True)
 
         fake.add_listener(show)
+        if args.env_file:
+            _write_env(args.env_file, fake, access, refresh, args.webhook)
+            print(f"smebot's settings for this fake are in {args.env_file}", flush=True)
         if args.no_prompt:
             await asyncio.Event().wait()
             return
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         _start_stdin_reader(asyncio.get_running_loop(), lines)
         await _interact(fake, user, lines)
+
+
+def _write_env(path: str, fake: FakeZaloOA, access: str, refresh: str, webhook: str | None) -> None:
+    """The settings ``smebot run`` needs to talk to this fake, as a ``.env`` file (``set -a; . FILE``)."""
+    url = webhook or "http://127.0.0.1:8080/zalo-oa"
+    listen = url.split("//", 1)[-1].split("/", 1)[0]
+    lines = {
+        "SMEBOT_ZALO_OA_APP_ID": fake.app_id,
+        "SMEBOT_ZALO_OA_SECRET_KEY": fake.app_secret,
+        "SMEBOT_ZALO_OA_OA_SECRET_KEY": fake.oa_secret,
+        "SMEBOT_ZALO_OA_ACCESS_TOKEN": access,
+        "SMEBOT_ZALO_OA_REFRESH_TOKEN": refresh,
+        "SMEBOT_ZALO_OA_WEBHOOK_URL": url,
+        "SMEBOT_ZALO_OA_API_URL": fake.base_url,
+        "SMEBOT_ZALO_OA_OAUTH_URL": fake.base_url,
+        "SMEBOT_WEBHOOK_LISTEN": listen,
+    }
+    with open(path, "w", encoding="utf-8") as out:
+        out.writelines(f"{name}={value}\n" for name, value in lines.items())
 
 
 def main(argv: Iterable[str] | None = None) -> None:
@@ -788,6 +811,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--webhook", default=None, help="where events are POSTed (the app's webhook URL)")
     parser.add_argument("--user-id", default="8123456789012345678")
     parser.add_argument("--no-prompt", action="store_true", help="only serve; do not read stdin")
+    parser.add_argument("--env-file", help="write smebot's SMEBOT_ZALO_OA_* settings for this fake here")
     args = parser.parse_args(list(argv) if argv is not None else None)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

@@ -69,8 +69,9 @@ class ZaloOAAdapter:
         if event.event == "unfollow":
             await self.db.run(reach.mark_unreachable, CHANNEL, external_id)
             return Skip()
-        if await self.db.run(users_store.user_by_key, users_store.user_key(CHANNEL, external_id)) is None:
+        if await self.first_contact(external_id):
             await self.say(external_id, t("zalo.automated", DEFAULT_LANG))
+        self.transport.seen(external_id)  # an interaction: the window opens again
         if event.event == "follow":
             return Handle(external_id, Input(text="/start"))
         if event.event == "user_submit_info":
@@ -83,6 +84,13 @@ class ZaloOAAdapter:
         if not text:
             return Notice(external_id, "zalo_oa.unsupported")
         return Handle(external_id, Input(text=text))
+
+    async def first_contact(self, external_id: str) -> bool:
+        """Whether the bot has never met this user (one this process heard from lately it has)."""
+        if external_id in self.transport.last_seen:
+            return False
+        key = users_store.user_key(CHANNEL, external_id)
+        return await self.db.run(users_store.user_by_key, key) is None
 
     async def on_file(self, event: OAEvent, kind: str, update_id: str) -> Read:
         attachment = next((a for a in event.attachments if a.url), None)

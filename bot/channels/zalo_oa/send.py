@@ -50,6 +50,7 @@ FILE_TYPES = (".pdf", ".doc", ".docx")
 IMAGE_TYPES = (".jpg", ".jpeg", ".png")
 MAX_FILE_BYTES = 5 * 1024 * 1024  # the platform's limits for an upload
 MAX_IMAGE_BYTES = 1024 * 1024
+SEEN_CACHE = 10_000  # users whose last message this process remembers (the oldest forgotten first)
 
 Alert = Callable[[], Awaitable[None]]
 
@@ -87,12 +88,28 @@ class ZaloOATransport:
         self.client, self.db, self.service = client, db, service
         self.window, self.on_token_lost = window, on_token_lost
         self.max_buttons, self.text_limit = max_buttons, text_limit
+        self.last_seen: dict[str, dt.datetime] = {}  # chat -> when this process last read a message of theirs
 
-    async def send(self, message: Message, progress: Progress) -> int | None:
-        seen = await self.db.run(reach.last_seen, message.user_id)
+    def seen(self, chat: str, at: dt.datetime | None = None) -> None:
+        """The user wrote (the adapter read their event; the service writes ``last_seen_at`` as it handles
+        it, a moment later): a reply to them need not read the database to know the window is open."""
+        self.last_seen[chat] = at or dt.datetime.now(dt.UTC)
+        if len(self.last_seen) > SEEN_CACHE:
+            del self.last_seen[next(iter(self.last_seen))]
+
+    async def window_open(self, message: Message) -> bool:
         now = dt.datetime.now(dt.UTC)
         free = min(FREE_WINDOW, self.window)
-        if window_at(seen, now, free=free, allowed=self.window) is Window.TEMPLATE_ONLY:
+        remembered = self.last_seen.get(message.chat)
+        if remembered is not None and window_at(remembered, now, free=free, allowed=self.window) is not (
+            Window.TEMPLATE_ONLY
+        ):
+            return True
+        seen = await self.db.run(reach.last_seen, message.user_id)
+        return window_at(seen, now, free=free, allowed=self.window) is not Window.TEMPLATE_ONLY
+
+    async def send(self, message: Message, progress: Progress) -> int | None:
+        if not await self.window_open(message):
             await self.hold(message, "outside the window: no message from them within the window")
         payload, done = message.payload, message.done
         documents = payload.get("documents") or []
