@@ -148,6 +148,7 @@ class Broadcaster:
     async def run(self, stop: asyncio.Event) -> None:
         """Recover what a crash left claimed, then send until ``stop``; then finish the sends in flight,
         write every outcome down and give back the rows not started."""
+        await self.flush()  # outcomes a failed run could not write (restarted by supervise): first
         recovered = await self.db.run(broadcasts.recover, self.channel)
         if recovered:
             log.warning(
