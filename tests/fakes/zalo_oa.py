@@ -53,6 +53,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -523,7 +524,8 @@ class FakeZaloOA:
         except _OAError as exc:
             return web.json_response({"error": exc.code, "message": exc.message})
         self._sent.append(message)
-        self._emit("sent", {"user_id": message.user_id, "kind": message.kind, "text": message.text})
+        shown = {"user_id": message.user_id, "kind": message.kind, "text": message.text}
+        self._emit("sent", {**shown, "buttons": [title for title, _, _ in message.buttons]})
         self._wake()
         return web.json_response(
             {
@@ -698,6 +700,7 @@ class FakeZaloOA:
 
 _HELP = """lines you type are the user's actions (delivered to --webhook, signed):
   any text          user_send_text (">text" for text that looks like a command here)
+  press N           press button N of the last message with buttons (its payload as text)
   follow / unfollow follow or unfollow the OA
   image URL         user_send_image
   file URL NAME     user_send_file
@@ -713,6 +716,14 @@ def _start_stdin_reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[st
         loop.call_soon_threadsafe(queue.put_nowait, None)
 
     threading.Thread(target=read, daemon=True).start()
+
+
+def _button(user: FakeOAUser, n: int) -> str | None:
+    """The payload of button ``n`` (from 1) of the last message with buttons the user received."""
+    for message in reversed(user.received()):
+        if message.buttons:
+            return message.buttons[n - 1][2] if 0 < n <= len(message.buttons) else None
+    return None
 
 
 async def _interact(fake: FakeZaloOA, user: FakeOAUser, lines: asyncio.Queue[str | None]) -> None:
@@ -732,6 +743,12 @@ async def _interact(fake: FakeZaloOA, user: FakeOAUser, lines: asyncio.Queue[str
             await user.follow()
         elif text == "unfollow":
             await user.unfollow()
+        elif word == "press" and rest.isdigit():
+            pressed = _button(user, int(rest))
+            if pressed is None:
+                print("(no such button in the last message with buttons)", flush=True)
+            else:
+                await user.press(pressed)
         elif word == "image" and rest:
             await user.send_image(rest.strip())
         elif word == "file" and rest:
@@ -752,7 +769,10 @@ async def _interact(fake: FakeZaloOA, user: FakeOAUser, lines: asyncio.Queue[str
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    async with FakeZaloOA(host=args.host, port=args.port) as fake:
+    # by hand the bot may start after the fake: an event is tried again for about two minutes, as the
+    # platform does, not the tests' quarter of a second
+    retries = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+    async with FakeZaloOA(host=args.host, port=args.port, webhook_retry_delays=retries) as fake:
         access, refresh, _ = fake.issue_tokens()
         fake.set_webhook(args.webhook)
         user = fake.user(args.user_id)
@@ -770,6 +790,8 @@ async def _serve(args: argparse.Namespace) -> None:
         def show(event: str, data: JSONDict) -> None:
             if event == "sent":
                 print(f"<OA> [{data['kind']}] {data.get('text') or ''}", flush=True)
+                for n, title in enumerate(data.get("buttons") or (), start=1):
+                    print(f"     [button {n}: {title}]  (type: press {n})", flush=True)
 
         fake.add_listener(show)
         if args.env_file:
@@ -798,8 +820,9 @@ def _write_env(path: str, fake: FakeZaloOA, access: str, refresh: str, webhook: 
         "SMEBOT_ZALO_OA_OAUTH_URL": fake.base_url,
         "SMEBOT_WEBHOOK_LISTEN": listen,
     }
-    with open(path, "w", encoding="utf-8") as out:
-        out.writelines(f"{name}={value}\n" for name, value in lines.items())
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(f"{name}={value}\n" for name, value in lines.items()), encoding="utf-8")
 
 
 def main(argv: Iterable[str] | None = None) -> None:
