@@ -97,9 +97,7 @@ class Prepared:
     """A staff report decided in a read snapshot, off the event loop (:meth:`Service.prepare_read`):
     the write transaction only queues its replies."""
 
-    lang: str
-    replies: tuple[Reply, ...]
-    effects: tuple[Effect, ...]
+    outcome: EngineOutcome  # the state as the snapshot had it: the transaction keeps its own
     results: Results
 
 
@@ -203,14 +201,12 @@ class Service:
         role, agency = self.staff.role(s, key)
         if role == "owner" or not officer.allowed(command[0], role):
             return None
-        saved = users_store.load_state(s, user.id)
-        lang = State.from_json(saved).lang if saved is not None else user.lang
+        state = State.from_json(users_store.load_state(s, user.id) or {"lang": user.lang})
         octx = self.officer_context(s, key, role, agency, command[1])
-        staff_outcome = officer.handle(command[0], command[1], octx, lang)
-        if not all(isinstance(e, READ_EFFECTS) for e in staff_outcome.effects):
+        outcome = officer.handle(command[0], command[1], octx, state)
+        if not all(isinstance(e, READ_EFFECTS) for e in outcome.effects):
             return None  # it writes after all: decided again in the write transaction
-        results = self.apply(s, user, key, staff_outcome.effects, lang)
-        return Prepared(lang, staff_outcome.replies, staff_outcome.effects, results)
+        return Prepared(outcome, self.apply(s, user, key, outcome.effects, state.lang))
 
     def step(
         self,
@@ -380,10 +376,10 @@ class Service:
             user.unreachable = False
         user.last_seen_at = utcnow()  # the Zalo OA's free-message window and the reminders count from it
         state = State.from_json(saved or {"lang": user.lang})
-        if prepared is not None and prepared.lang == state.lang:
+        if prepared is not None and prepared.outcome.state.lang == state.lang:
             if channel in self.inline_channels:
                 prepared.results.notifications = self.take_notifications(s, user, state.lang)
-            return user, EngineOutcome(state, prepared.replies, prepared.effects), prepared.results
+            return user, replace(prepared.outcome, state=state), prepared.results
         if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command
             inp = Input(text=inp.payload)
         if inp.text.startswith("/programme_add\n"):  # the YAML pasted on the lines after the command
@@ -401,8 +397,7 @@ class Service:
             role, agency = self.staff.role(s, key)
             if officer.allowed(command[0], role):
                 octx = self.officer_context(s, key, role, agency, command[1])
-                staff_outcome = officer.handle(command[0], command[1], octx, state.lang)
-                outcome = EngineOutcome(state, staff_outcome.replies, staff_outcome.effects)
+                outcome = officer.handle(command[0], command[1], octx, state)
             else:  # the same answer as a typo, and an audit row of the attempt
                 refused = (AuditRefused(inp.text.strip()[:200]),)
         elif workbench.concerns(

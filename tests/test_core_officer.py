@@ -1,8 +1,8 @@
 """The officer's commands driven through ``conversations/`` alone, with plain values: no database.
 
-handle(command, argument, context, lang) -> Outcome(replies, effects): the moves asked of the shell are
-checked against the one state machine (rules/dossier.py), the conflict of interest and the service order
-(ND80 Art. 4.1).
+handle(command, argument, context, state) -> Outcome(state, replies, effects): the moves asked of the
+shell are checked against the one state machine (rules/dossier.py), the conflict of interest and the
+service order (ND80 Art. 4.1).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from conversations.effects import AuditConflict, Transition
+from conversations.engine import State
 from conversations.messages import render
 from conversations.officer.context import DossierRecord, Interest, ItemRecord, OfficerContext
 from conversations.officer.handler import handle
@@ -19,6 +20,7 @@ from rules.catalogue import default_catalogue
 from rules.deadline import Calendar
 
 AGENCIES = load_agencies()
+VI = State(lang="vi")  # an officer's conversation: a staff command leaves it as it was
 AGENCY = AGENCIES["so-cong-thuong-quang-tri"]
 
 
@@ -78,14 +80,14 @@ def test_queue_oldest_first_priority_groups_first_among_equals_nd80_art4_1() -> 
     plain = dossier("HS-2026-000001", "submitted", day)
     women = dossier("HS-2026-000002", "submitted", day, flags=frozenset({"women_owned"}))
     older = dossier("HS-2026-000003", "submitted", day - dt.timedelta(days=1))
-    text = said(handle("/queue", "", context(plain, women, older), "vi"))
+    text = said(handle("/queue", "", context(plain, women, older), VI))
     order = [text.index(ref) for ref in ("HS-2026-000003", "HS-2026-000002", "HS-2026-000001")]
     assert order == sorted(order)
 
 
 def test_claim_asks_the_shell_for_one_move_and_approve_needs_the_claim() -> None:
     d = dossier("HS-2026-000001", "submitted", dt.date(2026, 6, 1))
-    [claimed] = handle("/claim", d.ref, context(d), "vi").effects
+    [claimed] = handle("/claim", d.ref, context(d), VI).effects
     assert isinstance(claimed, Transition)
     assert (claimed.action, claimed.from_status, claimed.to_status) == (
         "claim",
@@ -93,14 +95,14 @@ def test_claim_asks_the_shell_for_one_move_and_approve_needs_the_claim() -> None
         "in_review",
     )
     assert claimed.version == 1  # the shell checks it: two officers cannot both win
-    early = handle("/approve", d.ref, context(d), "vi")
+    early = handle("/approve", d.ref, context(d), VI)
     assert early.effects == ()  # nothing moves before a claim
     assert "nhận" in said(early).lower()  # the claim is offered first
 
 
 def test_approve_a_different_amount_with_the_reason() -> None:
     d = dossier("HS-2026-000001", "in_review", dt.date(2026, 6, 1), claimed_by="console:bob")
-    [approved] = handle("/approve", f"{d.ref} III.A.2.1=80tr giảm theo báo giá", context(d), "vi").effects
+    [approved] = handle("/approve", f"{d.ref} III.A.2.1=80tr giảm theo báo giá", context(d), VI).effects
     assert isinstance(approved, Transition)
     assert (approved.to_status, approved.approvals) == ("approved", {"consulting-small": 80_000_000})
     assert approved.note == "giảm theo báo giá"
@@ -110,7 +112,7 @@ def test_approve_a_different_amount_with_the_reason() -> None:
 def test_an_officer_cannot_decide_their_own_firm() -> None:
     d = dossier("HS-2026-000001", "in_review", dt.date(2026, 6, 1), claimed_by="console:bob")
     ctx = context(d, interests={"console:bob": Interest(None, frozenset({"0100109106"}))})
-    refused = handle("/approve", d.ref, ctx, "vi")
+    refused = handle("/approve", d.ref, ctx, VI)
     assert refused.effects == (AuditConflict(d.id, d.ref, "approve", "firm"),)
     assert "/reassign" in said(refused)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from conversations.effects import OfficerAdd, OfficerRemove
 from conversations.messages import Line, Plain, say
-from conversations.officer.base import USER_KEY, Outcome, answer
+from conversations.officer.base import USER_KEY, Answer, answer
 from conversations.officer.context import OfficerContext
 
 
-def officer_add(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def officer_add(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     parts = arg.split()
     if len(parts) != 2:
         return answer(say("admin.add_usage", agencies=", ".join(ctx.agencies)))
@@ -22,14 +22,14 @@ def officer_add(arg: str, ctx: OfficerContext, lang: str, version: int | None) -
     return answer(say("admin.added", user=user_key, agency=Plain(name)), effects=(effect,))
 
 
-def officer_remove(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def officer_remove(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     user_key = arg.strip().lower()
     if not any(key == user_key for key, _ in ctx.officers):
         return answer(say("admin.not_officer", user=user_key or "—"))
     return answer(say("admin.removed", user=user_key), effects=(OfficerRemove(user_key),))
 
 
-def officers(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def officers(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     if not ctx.officers:
         return answer(say("admin.none"))
     lines: list[Line] = [say("admin.list_title", count=len(ctx.officers))]

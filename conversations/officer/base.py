@@ -39,13 +39,13 @@ USER_KEY = re.compile(r"^(console|telegram|zalo|zalo_oa):[\w.\-]{1,64}$")  # cha
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Answer:
     replies: tuple[Reply, ...]
     effects: tuple[Effect, ...] = field(default_factory=tuple)
 
 
-def answer(*lines: Line, choices: tuple[Choice, ...] = (), effects: tuple[Effect, ...] = ()) -> Outcome:
-    return Outcome((reply(*lines, choices=choices),), effects)
+def answer(*lines: Line, choices: tuple[Choice, ...] = (), effects: tuple[Effect, ...] = ()) -> Answer:
+    return Answer((reply(*lines, choices=choices),), effects)
 
 
 def split_version(arg: str) -> tuple[str, int | None]:
@@ -56,10 +56,10 @@ def split_version(arg: str) -> tuple[str, int | None]:
     return arg[: match.start()], int(match.group(1))
 
 
-Command = Callable[[str, OfficerContext, str, int | None], Outcome]
+Command = Callable[[str, OfficerContext, str, int | None], Answer]
 
 
-OnDossier = Callable[[DossierRecord, str, OfficerContext, str, int | None], Outcome]
+OnDossier = Callable[[DossierRecord, str, OfficerContext, str, int | None], Answer]
 
 
 def on_dossier(handler: OnDossier, usage: str = "officer.need_ref") -> Command:
@@ -67,7 +67,7 @@ def on_dossier(handler: OnDossier, usage: str = "officer.need_ref") -> Command:
     the handler gets the dossier and the rest of the line. ``usage``: what to say when there is no
     reference."""
 
-    def command(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+    def command(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
         ref, _, rest = arg.partition(" ")
         if not ref:
             return answer(say(usage))

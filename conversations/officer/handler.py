@@ -1,14 +1,16 @@
 """Officer and admin commands: queue, dossier, files, assign, claim, ask, approve, reject, note, stats,
 export, officers, reassign.
 
-Pure: ``handle(command, argument, context) -> Outcome`` with replies in the officer's language and effects
-for the shell (status moves with an optimistic version check, audit rows, owner notifications).
+Pure: ``handle(command, argument, context, state) -> Outcome``, the engine's outcome like the owner's: the
+state as it was, replies in the officer's language and effects for the shell (status moves with an
+optimistic version check, audit rows, owner notifications). Each command answers an :class:`Answer`.
 """
 
 from __future__ import annotations
 
+from conversations.engine import Outcome, State
 from conversations.officer.admin import officer_add, officer_remove, officers
-from conversations.officer.base import ADMIN_COMMANDS, OFFICER_COMMANDS, Outcome, split_version
+from conversations.officer.base import ADMIN_COMMANDS, OFFICER_COMMANDS, split_version
 from conversations.officer.context import OfficerContext
 from conversations.officer.moves import approve, ask, claim, note, reassign, reject
 from conversations.officer.programmes import programme_add, programme_close, programme_publish, programmes
@@ -31,10 +33,10 @@ def is_staff_command(command: str) -> bool:
     return command in OFFICER_COMMANDS or command in ADMIN_COMMANDS
 
 
-def handle(command: str, arg: str, ctx: OfficerContext, lang: str) -> Outcome:
+def handle(command: str, arg: str, ctx: OfficerContext, state: State) -> Outcome:
     arg, version = split_version(arg)
-    handler = COMMANDS[command]
-    return handler(arg.strip(), ctx, lang, version)
+    answered = COMMANDS[command](arg.strip(), ctx, state.lang, version)
+    return Outcome(state, answered.replies, answered.effects)
 
 
 COMMANDS = {

@@ -10,7 +10,7 @@ from conversations.effects import AuditConflict, Note, Reassign, Transition
 from conversations.messages import Choice, Line, Money, Msg, Result, say
 from conversations.officer import programmes
 from conversations.officer import request as requests
-from conversations.officer.base import Outcome, answer, on_dossier
+from conversations.officer.base import Answer, answer, on_dossier
 from conversations.officer.context import DossierRecord, OfficerContext
 from rules import dossier as status
 from rules.money import MoneyError, parse_vnd
@@ -26,7 +26,7 @@ NOTIFY = {
 DECISIONS = ("claim", "ask", "approve", "reject")  # what an officer with a conflict of interest may not do
 
 
-def refuse_conflict(action: str, d: DossierRecord, ctx: OfficerContext, reason: str) -> Outcome:
+def refuse_conflict(action: str, d: DossierRecord, ctx: OfficerContext, reason: str) -> Answer:
     """No officer decides their own case: refused, audited, and the admin's way out named."""
     effect = AuditConflict(d.id, d.ref, action, reason)
     return answer(
@@ -36,7 +36,7 @@ def refuse_conflict(action: str, d: DossierRecord, ctx: OfficerContext, reason: 
     )
 
 
-def need_claim(action: str, d: DossierRecord, ctx: OfficerContext) -> Outcome | None:
+def need_claim(action: str, d: DossierRecord, ctx: OfficerContext) -> Answer | None:
     """Deciding needs the claim: say so, and offer it (or name who holds it)."""
     if action == "claim":
         return None
@@ -58,7 +58,7 @@ def transition(
     version: int | None,
     note: str | None = None,
     approvals: dict[str, int] | None = None,
-) -> Outcome:
+) -> Answer:
     if action in DECISIONS:
         reason = ctx.conflict(d)
         if reason:
@@ -124,19 +124,19 @@ def transition(
 
 
 @on_dossier
-def claim(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def claim(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     return transition("claim", d, ctx, lang, version)
 
 
 @on_dossier
-def ask(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def ask(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     if not text:
         return answer(say("officer.need_text", command="/ask", ref=d.ref))
     return transition("ask", d, ctx, lang, version, note=text)
 
 
 @on_dossier
-def reject(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def reject(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     if not text:
         return answer(say("officer.need_reason", ref=d.ref))
     return transition("reject", d, ctx, lang, version, note=text)
@@ -168,7 +168,7 @@ def parse_approvals(d: DossierRecord, text: str) -> tuple[dict[str, int], str] |
 
 
 @on_dossier
-def approve(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def approve(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     parsed = parse_approvals(d, text)
     if isinstance(parsed, Msg):
         return answer(parsed)
@@ -180,7 +180,7 @@ def approve(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version
 
 
 @on_dossier
-def note(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def note(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     if not text:
         return answer(say("officer.need_text", command="/note", ref=d.ref))
     return answer(
@@ -189,7 +189,7 @@ def note(d: DossierRecord, text: str, ctx: OfficerContext, lang: str, version: i
     )
 
 
-def _reassign(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def _reassign(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     """An admin gives a dossier to another officer (e.g. when the one who has it is conflicted)."""
     target = rest.strip().lower()
     if not target:

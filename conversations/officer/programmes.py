@@ -14,7 +14,7 @@ import re
 
 from conversations.effects import AuditRefused
 from conversations.messages import Choice, Line, Money, Plain, say
-from conversations.officer.base import Outcome, answer
+from conversations.officer.base import Answer, answer
 from conversations.officer.context import DossierRecord, OfficerContext, ProgrammeRecord
 from conversations.programme_effects import ProgrammeDraft, ProgrammeStatus
 from rules.agencies import Agency
@@ -58,7 +58,7 @@ def _fits_catalogue(programme: Programme, ctx: OfficerContext) -> str | None:
     return None
 
 
-def programme_add(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def programme_add(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     text = arg.strip("\n")
     if not text.strip():
         return answer(say("programmes.add_usage"))
@@ -90,7 +90,7 @@ def programme_add(arg: str, ctx: OfficerContext, lang: str, version: int | None)
     )
 
 
-def _stored(arg: str, ctx: OfficerContext, command: str) -> ProgrammeRecord | Outcome:
+def _stored(arg: str, ctx: OfficerContext, command: str) -> ProgrammeRecord | Answer:
     programme_id = arg.strip().split(" ")[0].lower()
     if not programme_id:
         return answer(say("programmes.need_id", command=command))
@@ -100,16 +100,16 @@ def _stored(arg: str, ctx: OfficerContext, command: str) -> ProgrammeRecord | Ou
     if record.status == "shipped":
         return answer(say("programmes.shipped_fixed", id=programme_id))
     if not covers(ctx.agency, record.programme.region):
-        return Outcome(
+        return Answer(
             (answer(say("programmes.not_your_area", id=programme_id)).replies),
             (AuditRefused(f"{command} {programme_id}"),),
         )
     return record
 
 
-def programme_publish(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def programme_publish(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     record = _stored(arg, ctx, "/programme_publish")
-    if isinstance(record, Outcome):
+    if isinstance(record, Answer):
         return record
     if record.status == "published":
         return answer(say("programmes.already", id=record.id, status=say("programmes.status.published")))
@@ -123,9 +123,9 @@ def programme_publish(arg: str, ctx: OfficerContext, lang: str, version: int | N
     )
 
 
-def programme_close(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def programme_close(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     record = _stored(arg, ctx, "/programme_close")
-    if isinstance(record, Outcome):
+    if isinstance(record, Answer):
         return record
     if record.live_version is None:
         return answer(say("programmes.not_published", id=record.id))
@@ -139,7 +139,7 @@ def period(programme: Programme) -> str:
     return f"{programme.valid_from.isoformat()} – {until}"
 
 
-def programmes(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def programmes(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     lines: list[Line] = [say("programmes.list_title", count=len(ctx.programmes))]
     for record in ctx.programmes:
         p = record.programme
@@ -170,7 +170,7 @@ def programmes(arg: str, ctx: OfficerContext, lang: str, version: int | None) ->
 
 def over_budget(
     d: DossierRecord, approvals: dict[str, int], text: str, ctx: OfficerContext, lang: str
-) -> Outcome | None:
+) -> Answer | None:
     """An approval that would pass a programme's remaining budget: shown with the remainder, made only
     with an explicit ``confirm`` (a word of the command, or the button). None when within budget or
     confirmed."""

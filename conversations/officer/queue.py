@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from conversations.engine import page_of
 from conversations.messages import Choice, Line, Money, Msg, Plain, say
-from conversations.officer.base import STATUSES, Outcome, answer
+from conversations.officer.base import STATUSES, Answer, answer
 from conversations.officer.context import DossierRecord, OfficerContext
 from locales import t
 from rules import dossier as status
@@ -59,7 +59,7 @@ def status_named(text: str) -> str | None:
     return None
 
 
-def queue(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def queue(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     parts = arg.split()
     page = 0
     if parts and re.fullmatch(r"p\d+", parts[-1]):

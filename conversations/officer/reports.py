@@ -8,7 +8,7 @@ from typing import Any
 
 from conversations.effects import Chart, Export
 from conversations.messages import Line, Money, Msg, Plain, Reply, Result, say
-from conversations.officer.base import Outcome, answer
+from conversations.officer.base import Answer, answer
 from conversations.officer.context import OfficerContext
 
 
@@ -25,7 +25,7 @@ def decimal_text(value: float, lang: str) -> str:
     return text.replace(".", ",") if lang == "vi" else text
 
 
-def stats(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def stats(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     year = _year(arg, ctx)
     if year is None:
         return answer(say("officer.bad_year", value=arg))
@@ -70,13 +70,13 @@ def stats(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outc
     ]
     chart = Chart("officer.chart_title", year, tuple(by_status.most_common()))
     out = Reply(tuple(lines), (), attach="chart")
-    return Outcome((out,), (chart,))
+    return Answer((out,), (chart,))
 
 
-def export(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def export(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     year = _year(arg, ctx)
     if year is None:
         return answer(say("officer.bad_year", value=arg))
     # the counts are the export's own (one classification of the dossiers for the sheets, the CSV and this)
     out = Reply((Msg("officer.outcome", {"text": Result("export_summary")}),), (), attach="export")
-    return Outcome((out,), (Export(year),))
+    return Answer((out,), (Export(year),))

@@ -7,7 +7,7 @@ import datetime as dt
 from conversations.effects import Assign, DossierDocument, SendFiles
 from conversations.messages import Choice, Line, Money, Msg, Plain, Reply, say
 from conversations.officer import request as requests
-from conversations.officer.base import VIETNAM, Outcome, answer, on_dossier
+from conversations.officer.base import VIETNAM, Answer, answer, on_dossier
 from conversations.officer.context import DossierRecord, OfficerContext
 from conversations.officer.queue import deadline_text
 from locales import t
@@ -62,7 +62,7 @@ def file_lines(d: DossierRecord, ctx: OfficerContext, lang: str) -> list[Line]:
 
 
 @on_dossier
-def dossier(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def dossier(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     p = d.profile
     lines: list[Line] = [
         say("officer.dossier_head", ref=d.ref, status=say(f"status.{d.status}"), version=d.version),
@@ -155,7 +155,7 @@ def dossier(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version
     if (status.move("ask", d.status) or status.move("reject", d.status)) and not conflict:
         lines.append(say("officer.hint_ask_reject", ref=d.ref))
     out = Reply(tuple(lines), tuple(choices), attach="dossier")
-    return Outcome((out,), (DossierDocument(d.ref),))
+    return Answer((out,), (DossierDocument(d.ref),))
 
 
 def history_line(at: dt.datetime, actor: str, action: str, note: str | None) -> Msg:
@@ -180,7 +180,7 @@ HISTORY_ACTIONS = frozenset(
 
 
 @on_dossier
-def files(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def files(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     if not d.files:
         return answer(say("officer.files_none", ref=d.ref))
     lines: list[Line] = [say("officer.files_title", ref=d.ref, count=len(d.files))]
@@ -188,7 +188,7 @@ def files(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: 
     if any(f.evidence_id is None for f in d.files):
         lines.append(say("officer.assign_hint", ref=d.ref, choices=_checklist_choices(d, ctx, lang)))
     out = Reply(tuple(lines), (), attach="files")
-    return Outcome((out,), (SendFiles(d.ref, d.id),))
+    return Answer((out,), (SendFiles(d.ref, d.id),))
 
 
 def _checklist_choices(d: DossierRecord, ctx: OfficerContext, lang: str) -> str:
@@ -199,7 +199,7 @@ def _checklist_choices(d: DossierRecord, ctx: OfficerContext, lang: str) -> str:
 
 
 @on_dossier
-def assign(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Outcome:
+def assign(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version: int | None) -> Answer:
     parts = rest.split()
     usage = say("officer.assign_usage", ref=d.ref, choices=_checklist_choices(d, ctx, lang) or "—")
     if len(parts) != 2:

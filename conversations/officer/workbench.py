@@ -96,5 +96,4 @@ def route(state: State, inp: Input, ctx: OfficerContext) -> tuple[State, Outcome
         return state, Outcome(state, (help_reply(ctx.role),))
     if picked.payload == "/new":
         return replace(state, pending=OWNER_CONSENT), None
-    answered = handler.handle(picked.payload, "", ctx, state.lang)
-    return state, Outcome(state, answered.replies, answered.effects)
+    return state, handler.handle(picked.payload, "", ctx, state)
