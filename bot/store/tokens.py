@@ -86,12 +86,13 @@ def take_lease(s: Session, name: str, seconds: float, now: datetime | None = Non
     """Take the refresh lease for ``seconds``: the row's version if taken now, None if another process
     holds a live one (or there is no row: nothing to refresh)."""
     now = now or utcnow()
-    table = PlatformToken.__table__
+    free = or_(PlatformToken.lease_until.is_(None), PlatformToken.lease_until <= now)
     taken = rowcount(
         s,
-        update(table)
-        .where(table.c.name == name, or_(table.c.lease_until.is_(None), table.c.lease_until <= now))
-        .values(lease_until=now + timedelta(seconds=seconds)),
+        update(PlatformToken)
+        .where(PlatformToken.name == name, free)
+        .values(lease_until=now + timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False),
     )
     if not taken:
         return None
@@ -104,8 +105,12 @@ def has_pair(s: Session, name: str) -> bool:
 
 def release_lease(s: Session, name: str, version: int) -> None:
     """Give the lease back (the refresh failed, or was not needed)."""
-    table = PlatformToken.__table__
-    s.execute(update(table).where(table.c.name == name, table.c.version == version).values(lease_until=None))
+    s.execute(
+        update(PlatformToken)
+        .where(PlatformToken.name == name, PlatformToken.version == version)
+        .values(lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def save_pair(

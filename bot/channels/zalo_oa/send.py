@@ -93,6 +93,7 @@ class ZaloOATransport:
     def seen(self, chat: str, at: dt.datetime | None = None) -> None:
         """The user wrote (the adapter read their event; the service writes ``last_seen_at`` as it handles
         it, a moment later): a reply to them need not read the database to know the window is open."""
+        self.last_seen.pop(chat, None)  # to the end: the oldest is forgotten first
         self.last_seen[chat] = at or dt.datetime.now(dt.UTC)
         if len(self.last_seen) > SEEN_CACHE:
             del self.last_seen[next(iter(self.last_seen))]
