@@ -30,6 +30,7 @@ from tests.test_zalo_bot import (
     photo_server,
     query,
     reached,
+    run_until_exit,
     smebot_run,
     telegram_type,
     until,
@@ -419,3 +420,18 @@ async def test_a_lost_refresh_token_alerts_the_admins_and_a_new_pair_takes_over(
             await owner.send_text("/start")
             await wait_text(owner, "Tên doanh nghiệp", after=before)
     assert query(db, "SELECT refresh_token FROM platform_tokens") == [(refresh,)]
+
+
+async def test_an_incomplete_oa_configuration_gets_a_clear_message(tmp_path: Path) -> None:
+    env = environment(
+        tmp_path,
+        None,
+        SMEBOT_ZALO_OA_APP_ID="3158297446413652112",
+        SMEBOT_ZALO_OA_SECRET_KEY="the-app-secret",
+        SMEBOT_ZALO_OA_SIGNED_WITH="both",
+    )
+    done = await run_until_exit(env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    for name in ("SMEBOT_ZALO_OA_OA_SECRET_KEY", "SMEBOT_ZALO_OA_WEBHOOK_URL", "SMEBOT_ZALO_OA_SIGNED_WITH"):
+        assert name in done.stderr
+    assert "the-app-secret" not in done.stderr

@@ -80,14 +80,17 @@ class OAConfig:
         return self.oa_secret if self.signed_with == "oa_secret" else self.app_secret
 
     def missing(self) -> list[str]:
-        """The settings still to set (their environment names)."""
+        """The settings still to set, or set to what cannot be (their environment names)."""
         needed = {
             "SMEBOT_ZALO_OA_APP_ID": self.app_id,
             "SMEBOT_ZALO_OA_SECRET_KEY": self.app_secret,
             "SMEBOT_ZALO_OA_OA_SECRET_KEY": self.oa_secret,
             "SMEBOT_ZALO_OA_WEBHOOK_URL": self.webhook_url,
         }
-        return [name for name, value in needed.items() if not value]
+        missing = [name for name, value in needed.items() if not value]
+        if self.signed_with not in SIGNERS:
+            missing.append(f"SMEBOT_ZALO_OA_SIGNED_WITH ({' | '.join(SIGNERS)})")
+        return missing
 
 
 class ZaloOAChannel:
