@@ -14,9 +14,13 @@ from functools import partial
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy.orm import Session
 
 from bot.channels.zalo_oa import SIGNATURE_HEADER
 from bot.channels.zalo_oa.updates import PRESS
+from bot.store import broadcasts
+from bot.store import users as users_store
+from bot.store.db import open_db
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_oa import FakeOAUser, FakeZaloOA, OAMessage
 from tests.test_telegram import free_port
@@ -435,3 +439,57 @@ async def test_an_incomplete_oa_configuration_gets_a_clear_message(tmp_path: Pat
     for name in ("SMEBOT_ZALO_OA_OA_SECRET_KEY", "SMEBOT_ZALO_OA_WEBHOOK_URL", "SMEBOT_ZALO_OA_SIGNED_WITH"):
         assert name in done.stderr
     assert "the-app-secret" not in done.stderr
+
+
+async def test_a_broadcast_to_a_follower_past_the_window_is_held_and_counted_in_the_report(
+    tmp_path: Path,
+) -> None:
+    db, port = tmp_path / "smebot.db", free_port()
+    async with FakeZaloOA() as fake, FakeTelegram(token=TELEGRAM_TOKEN) as telegram:
+        env = oa_env(
+            tmp_path,
+            fake,
+            port,
+            SMEBOT_TELEGRAM_TOKEN=TELEGRAM_TOKEN,
+            SMEBOT_TELEGRAM_API_URL=telegram.base_url,
+            SMEBOT_ADMIN_IDS="telegram:900",
+        )
+        officer = telegram.user(900, "Admin")
+        near, away = fake.user("8900000000000000001"), fake.user("8900000000000000002")
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            await officer.send_text("/help")  # the officer has written to the bot (Telegram's rule)
+            await officer.wait_for(timeout=30)
+            for owner in (away, near):
+                await owner.send_text("Xin chào")
+                await wait_text(owner, "Bạn có đồng ý không?")
+        # a week later (the process restarted meanwhile): one of them has not written since
+        away_seen = "UPDATE users SET last_seen_at = datetime('now', '-8 days') WHERE external_id = ?"
+        query(db, away_seen, away.user_id)
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            database = await open_db(f"sqlite+aiosqlite:///{db}")
+            try:
+                await database.run(announce, [near.user_id, away.user_id])
+            finally:
+                await database.close()
+            await wait_text(near, "Chương trình mới")
+            report = await officer.wait_for("Đã gửi xong thông báo #1", timeout=60)
+            assert "Đã gửi: 1" in report["text"] and "bỏ qua: 1" in report["text"]  # the held one left out
+        assert not any("Chương trình mới" in t for t in texts(away))
+    rows = query(db, "SELECT external_id, status FROM broadcast_recipients ORDER BY external_id")
+    assert rows == [(near.user_id, "sent"), (away.user_id, "held")]
+
+
+def announce(s: Session, external_ids: list[str]) -> int:
+    """An officer's broadcast to these OA followers, as /broadcast writes it."""
+    users = [u for key in external_ids if (u := users_store.user_by_key(s, f"zalo_oa:{key}")) is not None]
+    return broadcasts.create(
+        s,
+        programme_id="hn-2026",
+        agency_id="so-tai-chinh-ha-noi",
+        officer_key="telegram:900",
+        texts={"vi": "Chương trình mới: hỗ trợ chuyển đổi số. Gõ /unsubscribe để dừng nhận tin."},
+        audience={},
+        recipients=users,
+    )
