@@ -29,7 +29,8 @@ from pathlib import Path
 from bench.journey import SCRIPT, percentile
 from bot.effects import deferred_from_json
 from bot.render_pool import render_pool
-from bot.service import Outcome, Service
+from bot.replies import Outcome
+from bot.service import Service
 from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store.db import open_db
 from conversations.engine import Input

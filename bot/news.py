@@ -54,9 +54,12 @@ def subscriber(row: subscriptions.Active, agency: Agency | None) -> Subscriber |
 class StoreNews:
     """The :class:`conversations.officer.context.NewsReader` of one message's transaction."""
 
-    def __init__(self, s: Session, actor: str, agency: Agency | None) -> None:
+    def __init__(
+        self, s: Session, actor: str, agency: Agency | None, subscribers: tuple[Subscriber, ...] | None = None
+    ) -> None:
         self.s, self.actor, self.agency = s, actor, agency
-        self._subscribers: tuple[Subscriber, ...] | None = None
+        # read before the transaction, off the event loop (bot/prepare.py), or here when first asked
+        self._subscribers: tuple[Subscriber, ...] | None = subscribers
 
     def subscribers(self) -> tuple[Subscriber, ...]:
         if self._subscribers is None:

@@ -11,109 +11,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.effects import (
-    ChartDocument,
     Ctx,
     Deferred,
     Document,
-    DossierDocuments,
     Env,
-    ExportDocuments,
     Results,
-    deferred_to_json,
-    document_data,
-    render_chart,
-    render_dossier_documents,
-    render_export,
     render_notification,
     run,
 )
-from bot.effects.views import dossier_view, owner_history
-from bot.news import news_of
+from bot.news import StoreNews
+from bot.owner_context import owner_context
+from bot.prepare import Prepared, decide_report, read_subscribers
 from bot.programmes import live_catalogue, live_staff, records
+from bot.replies import Outcome, Queued, Rendered, materialize, remove_files, render_reply, reply_payload
 from bot.staff import Staff, officer_context
-from bot.store import dossiers as dossiers_store
 from bot.store import inbox, outbox
 from bot.store import programmes as stored_programmes
 from bot.store import users as users_store
 from bot.store.db import Database
 from bot.store.models import Enterprise, User, utcnow
 from conversations.context import Context
-from conversations.effects import AuditRefused, Chart, Effect, Export
+from conversations.effects import AuditRefused, Effect
 from conversations.engine import Input, State
 from conversations.engine import Outcome as EngineOutcome
-from conversations.messages import Reply, render, render_line
+from conversations.messages import Reply
+from conversations.officer import broadcast_status, workbench
 from conversations.officer import handler as officer
-from conversations.officer import workbench
-from conversations.officer.context import OfficerContext
+from conversations.officer.context import OfficerContext, Subscriber
 from conversations.open_programmes import open_programmes
 from conversations.owner.handler import handle as owner_handle
 from conversations.owner.handler import resume
 from conversations.programme_effects import ProgrammeStatus
 from locales import t
 from rules.catalogue import Catalogue
-from rules.dossier import OPEN
-from rules.usage import used_this_year
 
 log = logging.getLogger("smebot.service")
-
-
-@dataclass(frozen=True)
-class Button:
-    payload: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Rendered:
-    text: str
-    buttons: tuple[Button, ...] = ()
-    documents: tuple[Document | Deferred, ...] = ()
-
-
-@dataclass(frozen=True)
-class Queued:
-    """A reply put in the outbox by the transaction that produced it: the channel hands it to its
-    sender at once, so the sender need not read it back (the table stays the durable copy)."""
-
-    outbox_id: int
-    user_id: int
-    external_id: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A staff report decided in a read snapshot, off the event loop (:meth:`Service.prepare_read`):
-    the write transaction only queues its replies."""
-
-    outcome: EngineOutcome  # the state as the snapshot had it: the transaction keeps its own
-    results: Results
-
-
-#: the effects a report may have and still be decided off the loop: they only read
-READ_EFFECTS = (Chart, Export)
-
-
-@dataclass
-class Outcome:
-    replies: list[Rendered] = field(default_factory=list)
-    lang: str = "vi"
-    duplicate: bool = False  # the update was handled before: nothing done, nothing to send
-    queued: list[Queued] = field(default_factory=list)  # the replies, as queued for a pushed channel
-    notified: bool = False  # messages were queued for other users too (officer decisions)
-    remove: tuple[str, ...] = ()  # files to delete once the transaction is committed (an erasure's)
-    programmes_changed: bool = False  # a programme was published or closed: rebuild the live catalogue
 
 
 class Service:
@@ -147,6 +89,8 @@ class Service:
         self.renderer = renderer
         # one lock per user with a message in hand (and how many wait for it): gone when nobody does
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        # staff with a broadcast draft open in this process: their subscribers are read off the loop
+        self.drafting: set[str] = set()
 
     @contextlib.asynccontextmanager
     async def _serial(self, key: str) -> AsyncIterator[None]:
@@ -184,29 +128,15 @@ class Service:
         return outcome
 
     async def prepare_read(self, channel: str, external_id: str, key: str, inp: Input) -> Prepared | None:
-        """A staff report (/stats, /export, /queue...) decided off the event loop, in a read snapshot:
-        loading an agency's dossiers and counting them takes milliseconds per dozen dossiers, which the
-        owners would otherwise wait for behind the write lock. None: not such a command (or not staff)."""
+        """What a staff message needs that is slow to read, read off the event loop before the write
+        transaction (:mod:`bot.prepare`): a report decided whole, or a broadcast draft's subscribers."""
         command = inp.command
-        if not command or command[0] not in officer.READS:
-            return None
-        return await self.db.read(self.decide_read, channel, external_id, key, command)
-
-    def decide_read(
-        self, s: Session, channel: str, external_id: str, key: str, command: tuple[str, str]
-    ) -> Prepared | None:
-        user = users_store.find_user(s, channel, external_id)
-        if user is None:
-            return None
-        role, agency = self.staff.role(s, key)
-        if role == "owner" or not officer.allowed(command[0], role):
-            return None
-        state = State.from_json(users_store.load_state(s, user.id) or {"lang": user.lang})
-        octx = self.officer_context(s, key, role, agency, command[1])
-        outcome = officer.handle(command[0], command[1], octx, state)
-        if not all(isinstance(e, READ_EFFECTS) for e in outcome.effects):
-            return None  # it writes after all: decided again in the write transaction
-        return Prepared(outcome, self.apply(s, user, key, outcome.effects, state.lang))
+        name = command[0] if command else None
+        if command and name in officer.READS:
+            return await self.db.read(decide_report, self, channel, external_id, key, command)
+        if name in broadcast_status.COMMANDS or key in self.drafting:
+            return await self.db.read(read_subscribers, self, channel, external_id, key)
+        return None
 
     def step(
         self,
@@ -222,6 +152,10 @@ class Service:
         if update is not None and not inbox.claim_update(s, *update):
             return Outcome(duplicate=True)
         user, outcome, results = self.decide(s, channel, external_id, key, inp, prepared)
+        if broadcast_status.concerns(None, outcome.state.pending):  # a broadcast draft open: see prepare_read
+            self.drafting.add(key)
+        else:
+            self.drafting.discard(key)
         changed = any(isinstance(e, ProgrammeStatus) for e in outcome.effects)
         lang = outcome.state.lang
         rendered = [self.render(r, lang, results) for r in outcome.replies]
@@ -258,10 +192,17 @@ class Service:
         self._programmes_loaded = True
 
     def officer_context(
-        self, s: Session, key: str, role: str, agency: Any, about: str | None = None
+        self,
+        s: Session,
+        key: str,
+        role: str,
+        agency: Any,
+        about: str | None = None,
+        subscribers: tuple[Subscriber, ...] | None = None,
     ) -> OfficerContext:
         octx = officer_context(s, self.staff, self.catalogue, self.today(), key, role, agency, about)
-        return replace(octx, programmes=records(s, self.shipped))
+        news = StoreNews(s, key, agency, subscribers)  # the subscribers read off the loop, if they were
+        return replace(octx, programmes=records(s, self.shipped), news=news)
 
     async def notice(
         self,
@@ -306,58 +247,15 @@ class Service:
         return queued
 
     async def materialize(self, documents: tuple[Document | Deferred, ...]) -> list[Document]:
-        """Render the documents a reply carries, after it is shown and its transaction committed: a
-        dossier's (a short read, then the DOCX), a chart, an export, off the event loop. Channels call
-        this, so an answer never waits for a document and the writer never waits for a renderer."""
-        out: list[Document] = []
+        """Render a reply's documents after its commit, off the event loop (channels call this)."""
         env = Env(self.today(), self.staff, self.catalogue)
-        loop = asyncio.get_running_loop()
-        for document in documents:
-            if isinstance(document, Document):
-                out.append(document)
-                continue
-            if isinstance(document, ChartDocument):
-                out.extend(await loop.run_in_executor(self.renderer, render_chart, document))
-                continue
-            if isinstance(document, ExportDocuments):
-                out.extend(await loop.run_in_executor(self.renderer, render_export, document, self.catalogue))
-                continue
-
-            def read(s: Session, request: DossierDocuments = document) -> dict[str, Any] | None:
-                dossier = dossiers_store.dossier_by_ref(s, request.ref)
-                return document_data(env, dossier, request.lang) if dossier is not None else None
-
-            data = await self.db.read(read)  # off the loop, in a snapshot: the writer never waits
-            if data is not None:
-                out.extend(
-                    await loop.run_in_executor(
-                        self.renderer, render_dossier_documents, document.ref, data, document.lang
-                    )
-                )
-        return out
+        return await materialize(documents, self.db, self.renderer, env)
 
     def reply_payload(self, reply: Rendered, tag: str = "") -> dict[str, Any]:
-        """A reply as the outbox keeps it. A document made for it (a /mydata export, a chart, a plan) is
-        spooled to a file of its own (``spool``), which the sender deletes once it is delivered."""
-        documents: list[dict[str, Any]] = []
-        for document in reply.documents:
-            if not isinstance(document, Document):  # rendered by the sender, after the commit
-                documents.append(deferred_to_json(document))
-                continue
-            digest = hashlib.sha256(tag.encode() + document.content).hexdigest()[:16]
-            path = self.documents_dir / f"{digest}-{document.filename}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                path.write_bytes(document.content)
-            documents.append(
-                {"path": str(path), "filename": document.filename, "mime": document.mime, "spool": True}
-            )
-        return {
-            "kind": "reply",
-            "text": reply.text,
-            "buttons": [[b.payload, b.label] for b in reply.buttons],
-            "documents": documents,
-        }
+        return reply_payload(reply, tag, self.documents_dir)
+
+    def render(self, reply: Reply, lang: str, results: Results) -> Rendered:
+        return render_reply(reply, lang, results)
 
     def decide(
         self,
@@ -376,10 +274,13 @@ class Service:
             user.unreachable = False
         user.last_seen_at = utcnow()  # the Zalo OA's free-message window and the reminders count from it
         state = State.from_json(saved or {"lang": user.lang})
-        if prepared is not None and prepared.outcome.state.lang == state.lang:
+        report = prepared.report if prepared is not None else None
+        if report is not None and report[0].state.lang == state.lang:
+            outcome, results = report
             if channel in self.inline_channels:
-                prepared.results.notifications = self.take_notifications(s, user, state.lang)
-            return user, replace(prepared.outcome, state=state), prepared.results
+                results.notifications = self.take_notifications(s, user, state.lang)
+            return user, replace(outcome, state=state), results
+        subscribers = prepared.subscribers if prepared is not None else None
         if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command
             inp = Input(text=inp.payload)
         if inp.text.startswith("/programme_add\n"):  # the YAML pasted on the lines after the command
@@ -407,7 +308,7 @@ class Service:
         ):
             role, agency = self.staff.role(s, key)  # officers and admins: their workbench, no consent screen
             if role != "owner":
-                octx = self.officer_context(s, key, role, agency)
+                octx = self.officer_context(s, key, role, agency, subscribers=subscribers)
                 state, outcome = workbench.route(state, inp, octx)
         if outcome is None:
             ctx = self.context(s, user, enterprise, n_dossiers, state.answers.get("tax_code"))
@@ -465,37 +366,9 @@ class Service:
         n_dossiers: int,
         answered_code: Any = None,
     ) -> Context:
-        """What the core needs to know before a step. The firm's year of support is counted by its tax code
-        (the one being declared, else the saved one) across accounts and channels (TT06 Art. 3.5)."""
-        today = self.today()
-        dossiers = dossiers_store.dossiers_of(s, user.id) if n_dossiers else []
-        open_ids = {i.item_id for d in dossiers if d.status in OPEN for i in d.items}
-        tax_code = str(answered_code) if answered_code else enterprise.tax_code if enterprise else None
-        received = (
-            dossiers_store.received_this_year(s, user.id, tax_code, today.year)
-            if n_dossiers or tax_code
-            else []
-        )
-        used = used_this_year(received, today.year, self.catalogue)
-        return Context(
-            today=today,
-            catalogue=self.catalogue,
-            consented=user.consent_at is not None and user.deleted_at is None,
-            saved_profile=dict(enterprise.profile) if enterprise and enterprise.profile else None,
-            open_item_ids=frozenset(open_ids),
-            used=used,
-            dossiers=tuple(
-                dossier_view(
-                    d,
-                    owner_history(
-                        dossiers_store.events_of(s, d.id),
-                        users_store.user_key(user.channel, user.external_id),
-                    ),
-                )
-                for d in dossiers
-            ),
-            agencies=tuple(self.staff.agencies.values()),
-            news=news_of(s, user.id),
+        agencies = tuple(self.staff.agencies.values())
+        return owner_context(
+            s, user, enterprise, n_dossiers, self.today(), self.catalogue, agencies, answered_code
         )
 
     def apply(self, s: Session, user: User, key: str, effects: tuple[Effect, ...], lang: str) -> Results:
@@ -504,24 +377,3 @@ class Service:
         for effect in effects:
             run(effect, ctx)
         return ctx.results
-
-    def render(self, reply: Reply, lang: str, results: Results) -> Rendered:
-        shown = results.shown()
-        buttons = tuple(Button(c.payload, render_line(c.label, lang, shown)) for c in reply.choices)
-        documents = tuple(results.documents.get(reply.attach, ())) if reply.attach else ()
-        return Rendered(render(reply, lang, shown), buttons, documents)
-
-
-def delivered(document: Mapping[str, Any]) -> None:
-    """A document of an outbox message was delivered: its spool file is not needed any more (a /mydata
-    export holds everything about a person, an officer's plan every firm's tax code)."""
-    if document.get("spool") and document.get("path"):
-        remove_files((str(document["path"]),))
-
-
-def remove_files(paths: Iterable[str]) -> None:
-    for path in paths:
-        try:
-            Path(path).unlink(missing_ok=True)
-        except OSError as error:  # the rows are gone; a file left behind is logged, by path (no content)
-            log.warning("could not delete %s: %s", path, type(error).__name__)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.news import StoreNews
 from bot.store import dossiers as dossiers_store
 from bot.store import officers as officers_store
 from bot.store.models import Attachment, Dossier
@@ -170,7 +169,6 @@ def officer_context(
         dossiers=records,
         officers=officers,
         interests=interests,
-        news=StoreNews(s, actor, agency),  # read only by the broadcast commands
     )
 
 

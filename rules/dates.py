@@ -7,6 +7,9 @@ import re
 
 from rules.text import fold
 
+#: Vietnam's time (UTC+7, no daylight saving since 1975): dates of filing, deadlines and reminders
+VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
+
 _DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _WORDS = re.compile(r"^(?:ngay\s+)?(\d{1,2})\s+thang\s+(\d{1,2})\s+(?:nam\s+)?(\d{4})$")

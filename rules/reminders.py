@@ -21,10 +21,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rules.dates import VIETNAM
 from rules.deadline import Calendar, review_deadline
 from rules.dossier import Status
-
-VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 #: The statuses in which the officer has to act: the Art. 32.3.a clock is theirs.
 OFFICER_TURN: tuple[str, ...] = (Status.submitted, Status.in_review)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from bot.service import Rendered, Service
+from bot.replies import Rendered
+from bot.service import Service
 from bot.staff import DEFAULT_AGENCIES, Staff
 from bot.store.db import Database, open_db
 from conversations.engine import FileInfo, Input

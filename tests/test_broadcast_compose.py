@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import bot.service as service_module
 from bot.attachments import AttachmentStore
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.pipeline.broadcaster import BroadcastConfig
@@ -420,3 +422,35 @@ async def test_the_news_reaches_subscribers_over_telegram_and_unsubscribe_stops_
             stop.set()
             await asyncio.wait_for(task, timeout=15)
             await db.close()
+
+
+async def test_a_drafts_subscribers_are_read_off_the_event_loop(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: drawing an audience reads every subscriber's saved profile (0.7 s for 10,000 on SQLite);
+    each step of a draft reads them in a snapshot on a thread of its own before its transaction, so the
+    owners' transactions never wait behind it. Once the draft is closed, the officer's messages do not."""
+    service, db = await open_service(db_url, Clock(dt.date(2026, 6, 10)))
+    seen: list[bool] = []
+    real = service_module.read_subscribers
+
+    def watched(*args: Any) -> Any:
+        seen.append(threading.current_thread() is threading.main_thread())
+        return real(*args)
+
+    monkeypatch.setattr(service_module, "read_subscribers", watched)
+    try:
+        _, bob, _ = await staff(service)
+        await bob.send("/programme_add\n" + PROGRAMME)
+        await bob.send("/programme_publish qt-2026-digital")
+        await subscribed(service, "lan", QUANG_TRI)
+        assert not seen
+        assert "Người nhận: 1 chủ doanh nghiệp" in await bob.send("/broadcast qt-2026-digital")
+        await bob.send("Thu hẹp người nhận")
+        assert "Chưa có người nhận nào" in await bob.send("quy mô: vừa")
+        await bob.send("/cancel")
+        await bob.send("/queue")
+        on_the_loop = db.dialect != "sqlite"  # PostgreSQL reads on the async engine, not a thread
+        assert seen == [on_the_loop] * 4
+    finally:
+        await db.close()

@@ -34,7 +34,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot import logs
-from bot.service import Service, delivered
+from bot.replies import delivered
+from bot.service import Service
 from bot.store import dossiers as dossiers_store
 from bot.store import inbox
 from bot.store import users as users_store

@@ -13,8 +13,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+import bot.service as service_module
 from bot.effects import ChartDocument, ExportDocuments, deferred_from_json
 from bot.service import Service
 from bot.store.db import open_db
@@ -139,19 +141,21 @@ async def test_on_a_pushed_channel_the_files_travel_in_the_replys_own_row(
         await db.close()
 
 
-async def test_reports_are_decided_in_a_read_snapshot_off_the_event_loop(db_url: str, tmp_path: Path) -> None:
+async def test_reports_are_decided_in_a_read_snapshot_off_the_event_loop(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """/stats, /export and /queue load the agency's dossiers on a thread of their own (SQLite: a read
     transaction without the write lock), so the owners' transactions never wait for them; the write
     transaction only queues the replies. A command that writes (/claim) is decided in the transaction."""
     service, pool, db = await open_watched(db_url, tmp_path)
     threads: list[tuple[str, bool]] = []
-    decide_read = service.decide_read
+    real = service_module.decide_report
 
     def watched(*args: Any) -> Any:
         threads.append((args[-1][0], threading.current_thread() is threading.main_thread()))
-        return decide_read(*args)
+        return real(*args)
 
-    service.decide_read = watched  # type: ignore[method-assign]
+    monkeypatch.setattr(service_module, "decide_report", watched)
     try:
         ref = await file_dossier(service)
         _, bob, _ = await staff(service)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.attachments import AttachmentStore, Refused
-from bot.service import Rendered, Service
+from bot.replies import Rendered
+from bot.service import Service
 from conversations.engine import Input
 from locales import t
 from rules.text import fold

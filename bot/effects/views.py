@@ -14,9 +14,9 @@ from bot.effects.base import DOCX, Document, Env
 from bot.store.models import Dossier
 from conversations.context import DossierView, HistoryStep
 from conversations.officer import request as requests
-from conversations.owner.handler import PROVIDED_BY_BOT, required_evidence
 from conversations.owner.support import looks_like_consultant_code
 from locales import t
+from rules.evidence import PROVIDED_BY_BOT, required_evidence
 
 
 def status_at(d: Dossier, on: dt.date) -> str | None:

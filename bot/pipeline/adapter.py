@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.pipeline.delivery import Transport
-from bot.service import Outcome
+from bot.replies import Outcome
 from bot.store.db import Database
 from conversations.engine import Input
 

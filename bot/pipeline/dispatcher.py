@@ -18,7 +18,8 @@ from bot.pipeline.adapter import Adapter, Desk, Handle, Notice, Skip
 from bot.pipeline.delivery import Message
 from bot.pipeline.inbox import Inbox, Stored
 from bot.pipeline.sender import OutboxSender
-from bot.service import Outcome, Service
+from bot.replies import Outcome
+from bot.service import Service
 from bot.store import inbox
 from bot.store.db import Database
 

@@ -3,7 +3,6 @@ of the commands about one dossier."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 from collections.abc import Callable
@@ -27,9 +26,6 @@ ADMIN_COMMANDS = frozenset({"/officer_add", "/officer_remove", "/officers", "/re
 
 
 STATUSES = status.STATUSES
-
-
-VIETNAM = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 
 _VERSION = re.compile(r"\s*@v(\d+)\s*$")

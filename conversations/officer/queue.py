@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from conversations.engine import page_of
 from conversations.messages import Choice, Line, Money, Msg, Plain, say
 from conversations.officer.base import STATUSES, Answer, answer
 from conversations.officer.context import DossierRecord, OfficerContext
+from conversations.paging import page_of
 from locales import t
 from rules import dossier as status
 from rules.deadline import review_deadline

@@ -7,11 +7,12 @@ import datetime as dt
 from conversations.effects import Assign, DossierDocument, SendFiles
 from conversations.messages import Choice, Line, Money, Msg, Plain, Reply, say
 from conversations.officer import request as requests
-from conversations.officer.base import VIETNAM, Answer, answer, on_dossier
+from conversations.officer.base import Answer, answer, on_dossier
 from conversations.officer.context import DossierRecord, OfficerContext
 from conversations.officer.queue import deadline_text
 from locales import t
 from rules import dossier as status
+from rules.dates import VIETNAM
 
 
 def _declared(value: object, lang: str) -> Line:

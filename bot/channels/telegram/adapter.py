@@ -16,7 +16,8 @@ from bot.channels.telegram.api import CHANNEL, OWNER_COMMANDS, SOURCE, TEXT_LIMI
 from bot.channels.telegram.send import TelegramTransport
 from bot.channels.telegram.updates import inspect_update
 from bot.pipeline.adapter import Desk, Handle, Incoming, Notice, Read, Skip
-from bot.service import Outcome, Service
+from bot.replies import Outcome
+from bot.service import Service
 from bot.store import inbox
 from bot.store import officers as officers_store
 from bot.store.db import Database

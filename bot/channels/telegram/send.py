@@ -13,7 +13,8 @@ from telegram.error import TelegramError
 from bot.channels.telegram.api import CALLBACK_LIMIT, LABEL_LIMIT, TEXT_LIMIT, integer, refusal
 from bot.effects import deferred_from_json
 from bot.pipeline.delivery import Message, Progress, Refused, split_text, valid_text
-from bot.service import Service, delivered
+from bot.replies import delivered
+from bot.service import Service
 
 
 def keyboard(buttons: list[list[str]]) -> InlineKeyboardMarkup | None:

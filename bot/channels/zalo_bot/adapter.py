@@ -24,7 +24,7 @@ from bot.channels.zalo_bot_api import (
     parse_update,
 )
 from bot.pipeline.adapter import Desk, Handle, Incoming, Notice, Read, Skip
-from bot.service import Outcome
+from bot.replies import Outcome
 from bot.store import users as users_store
 from bot.store.db import Database
 from conversations.engine import Input

@@ -16,7 +16,7 @@ from bot.channels.zalo_bot_api import (
     ZaloBotClient,
 )
 from bot.pipeline.delivery import Flood, Message, Progress, Refused, Transient, split_text
-from bot.service import delivered
+from bot.replies import delivered
 from locales import t
 
 

@@ -28,7 +28,7 @@ from bot.channels.zalo_oa.events import OAAttachment, OAEvent, event_from
 from bot.channels.zalo_oa.send import ZaloOATransport
 from bot.channels.zalo_oa.updates import CHANNEL, PRESS, SOURCE, inspect_event
 from bot.pipeline.adapter import Desk, Handle, Incoming, Notice, Read, Skip
-from bot.service import Outcome
+from bot.replies import Outcome
 from bot.store import reach
 from bot.store import users as users_store
 from bot.store.db import Database

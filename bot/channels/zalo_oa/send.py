@@ -36,9 +36,10 @@ from bot.channels.zalo_oa.errors import (
 )
 from bot.channels.zalo_oa.updates import PRESS
 from bot.channels.zalo_oa.windows import ALLOWED_WINDOW, FREE_WINDOW, Window, window_at
-from bot.effects import Document, DossierDocuments
+from bot.effects import Document, deferred_from_json
 from bot.pipeline.delivery import Blocked, Flood, Held, Message, Progress, Refused, Transient, split_text
-from bot.service import Service, delivered
+from bot.replies import delivered
+from bot.service import Service
 from bot.store import reach
 from bot.store.db import Database
 from locales import t
@@ -132,9 +133,9 @@ class ZaloOATransport:
     async def _document(
         self, message: Message, progress: Progress, d: int, document: Mapping[str, Any], last: bool
     ) -> None:
-        dossier = "dossier" in document
-        if dossier:  # rendered now, after the commit that filed it
-            request = DossierDocuments(str(document["dossier"]), str(document.get("lang", message.lang)))
+        request = deferred_from_json(dict(document), message.lang)
+        rendered = request is not None
+        if request is not None:  # a dossier's documents, a chart, an export: rendered after the commit
             files = await self.service.materialize((request,))
         else:
             try:
@@ -150,7 +151,7 @@ class ZaloOATransport:
                 continue
             await self._call(message, part, self._file(message, file))
             await progress(part, None, last and j == len(files) - 1)
-        if not dossier:
+        if not rendered:
             delivered(document)  # recorded as sent: its spool file (a /mydata export, a plan) goes
 
     async def _file(self, message: Message, file: Document) -> str:
