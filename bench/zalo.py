@@ -154,7 +154,7 @@ async def measure_oa(
             [sys.executable, "-m", "bot.cli", "run"], env=env, stdout=DEVNULL, stderr=DEVNULL
         )
         try:
-            await serving(port)
+            await serving(port, proc)
             load = ZaloLoad(fake, owners, seconds)
             cpu = cpu_seconds(proc.pid)
             elapsed = await load.run(script)
@@ -166,15 +166,18 @@ async def measure_oa(
     return elapsed, load.latencies
 
 
-async def serving(port: int) -> None:
-    """Until the bot's webhook server answers."""
-    async with aiohttp.ClientSession() as http:
+async def serving(port: int, proc: subprocess.Popen[bytes]) -> None:
+    """Until the bot's webhook server answers (a bot that stopped, or a port someone else took, fails)."""
+    timeout = aiohttp.ClientTimeout(total=2)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
         for _ in range(600):
+            if proc.poll() is not None:
+                raise RuntimeError(f"smebot run stopped ({proc.returncode})")
             try:
                 async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
                     if answer.status == 200:
                         return
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError):
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError("smebot run did not serve its webhook")

@@ -71,9 +71,11 @@ async def serving(port: int, proc: subprocess.Popen[bytes]) -> None:
 
     async def up() -> bool:
         try:
-            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
+            timeout = aiohttp.ClientTimeout(total=2)
+            url = f"http://127.0.0.1:{port}/healthz"
+            async with aiohttp.ClientSession(timeout=timeout) as http, http.get(url) as r:
                 return r.status == 200
-        except aiohttp.ClientError:
+        except (aiohttp.ClientError, TimeoutError):
             return False
 
     for _ in range(600):

@@ -25,8 +25,7 @@ One server plays both hosts (``openapi.zalo.me`` and ``oauth.zaloapp.com``; ``fa
 - Webhook (the URL set in the developer console: :meth:`FakeZaloOA.set_webhook`): every user action is
   POSTed as the platform's event JSON with ``X-ZEvent-Signature: mac=<sha256(app_id + body + timestamp +
   secret)>`` (``sign_with`` chooses the OA secret key or the app secret key); an event not answered 2xx is
-  sent again after each of ``webhook_retry_delays``, then given up (``undelivered``). A user's events go
-  one at a time, in order; different users' side by side (``webhook_concurrency``). Ids are 19-digit
+  sent again after each of ``webhook_retry_delays``, then given up (``undelivered``). Ids are 19-digit
   strings (above 2^53), timestamps strings of milliseconds.
 
 Tests play users through :class:`FakeOAUser` (``fake.user()``): ``follow``, ``unfollow``, ``send_text``,
@@ -145,10 +144,8 @@ class _Pending:
     body: bytes
     event: str
     timestamp: str
-    user: str = ""  # one user's events go one at a time, in order; different users' side by side
     attempts: int = 0
     corrupt: bool = False
-    due: float = 0.0  # (monotonic) not tried again before
 
 
 @dataclass(slots=True)
@@ -225,7 +222,6 @@ class FakeZaloOA:
         sign_with: str = "oa_secret",
         webhook_retry_delays: Sequence[float] = (0.05, 0.05, 0.05, 0.05, 0.05),
         webhook_timeout: float = 2.0,
-        webhook_concurrency: int = 8,
         refuse_unfollowed: bool = True,
     ) -> None:
         if sign_with not in ("oa_secret", "app_secret"):
@@ -243,7 +239,6 @@ class FakeZaloOA:
         self.sign_with = sign_with
         self.webhook_retry_delays = tuple(webhook_retry_delays)
         self.webhook_timeout = webhook_timeout
-        self.webhook_concurrency = webhook_concurrency
         self.refuse_unfollowed = refuse_unfollowed
 
         self._offset = 0.0
@@ -379,10 +374,7 @@ class FakeZaloOA:
     def deliver_twice(self, body: bytes) -> None:
         """Queue an event already produced once more, byte for byte (an unsure delivery repeated)."""
         data = json.loads(body)
-        user = (data.get("sender") or data.get("follower") or {}).get("id", "")
-        self._pending.append(
-            _Pending(body, str(data.get("event_name")), str(data.get("timestamp")), str(user))
-        )
+        self._pending.append(_Pending(body, str(data.get("event_name")), str(data.get("timestamp"))))
         self._wake()
 
     def add_listener(self, listener: Callable[[str, JSONDict], None]) -> None:
@@ -436,7 +428,7 @@ class FakeZaloOA:
         self.events.append(raw)
         corrupt = self._corrupt_next > 0
         self._corrupt_next = max(0, self._corrupt_next - 1)
-        self._pending.append(_Pending(raw, event, timestamp, user_id, corrupt=corrupt))
+        self._pending.append(_Pending(raw, event, timestamp, corrupt=corrupt))
         self._emit("event", body)
         self._wake()
         return raw
@@ -661,47 +653,23 @@ class FakeZaloOA:
         return f"mac={digest.hexdigest()}"
 
     async def _webhook_worker(self) -> None:
-        """Deliver what is pending: each user's events one at a time and in order, different users' side
-        by side (at most ``webhook_concurrency``); one not acknowledged is tried again after each of
-        ``webhook_retry_delays`` (holding back only that user's later events), then given up."""
-        flying: set[str] = set()
-        tasks: set[asyncio.Task[None]] = set()
         while True:
-            now = time.monotonic()
-            ready, blocked, wait = [], set(flying), 0.5
-            for item in self._pending:
-                if item.user in blocked:
-                    continue
-                blocked.add(item.user)  # only a user's first pending event may go
-                if item.due > now:
-                    wait = min(wait, item.due - now)
-                else:
-                    ready.append(item)
-            url = self.webhook_url
-            room = self.webhook_concurrency - len(flying)
-            if url is not None and ready and room > 0:
-                for item in ready[:room]:
-                    flying.add(item.user)
-                    task = asyncio.create_task(self._deliver(url, item, flying))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                continue
             async with self._changed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=max(wait, 0.001))
-
-    async def _deliver(self, url: str, item: _Pending, flying: set[str]) -> None:
-        try:
+                await self._changed.wait_for(lambda: self.webhook_url is not None and bool(self._pending))
+            url = self.webhook_url
+            item = self._pending[0]
+            if url is None:
+                continue
             if await self._post(url, item):
                 self._pending.remove(item)
-            elif item.attempts > len(self.webhook_retry_delays):
+                self._wake()
+                continue
+            if item.attempts > len(self.webhook_retry_delays):
                 self._pending.remove(item)
                 self.undelivered.append(item.body)
-            else:
-                item.due = time.monotonic() + self.webhook_retry_delays[item.attempts - 1]
-        finally:
-            flying.discard(item.user)
-            self._wake()
+                self._wake()
+                continue
+            await asyncio.sleep(self.webhook_retry_delays[item.attempts - 1])
 
     async def _post(self, url: str, item: _Pending) -> bool:
         assert self._session is not None
