@@ -20,10 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def news_of(s: Session, user_id: int) -> News | None:
-    row = subscriptions.find(s, user_id)
-    if row is None:
-        return None
-    return News(row.unsubscribed_at is None, subscriptions.topics_of(row))
+    status = subscriptions.status_of(s, user_id)
+    return News(*status) if status is not None else None
 
 
 def subscriber(row: subscriptions.Active, agency: Agency | None) -> Subscriber | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.store.models import (
@@ -115,19 +115,29 @@ def dossier_by_ref(s: Session, ref: str) -> Dossier | None:
     return s.scalar(stmt)
 
 
+_RECEIVED = (
+    select(DossierItem.item_id, DossierItem.approved_vnd, DossierItem.quantity, DossierItem.data)
+    .join(Dossier, Dossier.id == DossierItem.dossier_id)
+    .where(Dossier.year == bindparam("year"), Dossier.status == "approved")
+    .where(DossierItem.approved_vnd.is_not(None))
+)
+# built once: this runs for nearly every owner message (the context of the estimate)
+_RECEIVED_BY_ACCOUNT = _RECEIVED.where(Dossier.user_id == bindparam("user_id"))
+_RECEIVED_BY_FIRM = _RECEIVED.where(
+    or_(
+        Dossier.user_id == bindparam("user_id"),
+        Dossier.enterprise_id.in_(select(Enterprise.id).where(Enterprise.tax_code == bindparam("tax_code"))),
+    )
+)
+
+
 def received_this_year(s: Session, user_id: int, tax_code: str | None, year: int) -> list[Received]:
     """Approved items of `year` for this firm: this account's dossiers and, by the firm's tax code, every
     other account's on any channel (caps are per firm per year: TT06 Art. 3.5)."""
-    firm = Dossier.user_id == user_id
+    params: dict[str, object] = {"user_id": user_id, "year": year}
+    stmt = _RECEIVED_BY_ACCOUNT
     if tax_code:
-        same_code = select(Enterprise.id).where(Enterprise.tax_code == tax_code)
-        firm = or_(firm, Dossier.enterprise_id.in_(same_code))
-    stmt = (
-        select(DossierItem.item_id, DossierItem.approved_vnd, DossierItem.quantity, DossierItem.data)
-        .join(Dossier, Dossier.id == DossierItem.dossier_id)
-        .where(firm, Dossier.year == year, Dossier.status == "approved")
-        .where(DossierItem.approved_vnd.is_not(None))
-    )
+        stmt, params["tax_code"] = _RECEIVED_BY_FIRM, tax_code
     return [
         Received(
             item_id,
@@ -136,7 +146,7 @@ def received_this_year(s: Session, user_id: int, tax_code: str | None, year: int
             int((data or {}).get("supported_units", quantity) or 0),
             (data or {}).get("content"),
         )
-        for item_id, vnd, quantity, data in s.execute(stmt).all()
+        for item_id, vnd, quantity, data in s.execute(stmt, params).all()
     ]
 
 

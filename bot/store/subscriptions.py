@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Broadcast, Enterprise, Subscription, User, utcnow
@@ -16,6 +16,20 @@ from bot.store.models import Broadcast, Enterprise, Subscription, User, utcnow
 
 def find(s: Session, user_id: int) -> Subscription | None:
     return s.get(Subscription, user_id)
+
+
+_STATUS = select(Subscription.unsubscribed_at, Subscription.topics).where(
+    Subscription.user_id == bindparam("user_id")
+)  # built once: read for every owner message (the owner's context)
+
+
+def status_of(s: Session, user_id: int) -> tuple[bool, tuple[str, ...]] | None:
+    """Whether an owner takes news now, and on which kinds of support; None if they were never asked."""
+    row = s.execute(_STATUS, {"user_id": user_id}).first()
+    if row is None:
+        return None
+    unsubscribed_at, topics = row
+    return unsubscribed_at is None, tuple(str(k) for k in (topics or {}).get("kinds") or ())
 
 
 def topics_of(row: Subscription) -> tuple[str, ...]:
