@@ -92,7 +92,8 @@ def default_text(p: Programme, lang: str) -> str:
     rows = [i for i in p.items if i.for_firms]
     kinds = ", ".join(dict.fromkeys(render_line(say(f"kind.{i.kind.value}"), lang) for i in rows))
     titles = [f"• {i.title.get(lang)}" for i in rows[:5]] + (["• …"] if len(rows) > 5 else [])
-    until = p.valid_to.strftime("%d/%m/%Y") if p.valid_to else render_line(say("news.bc.no_end"), lang)
+    end = say("news.bc.until", date=p.valid_to.strftime("%d/%m/%Y")) if p.valid_to else say("news.bc.no_end")
+    until = render_line(end, lang)
     return render_line(
         say(
             "news.bc.default",
@@ -152,7 +153,11 @@ def preview(state: State, ctx: OfficerContext, record: ProgrammeRecord, *lead: L
     }
     p = record.programme
     written = texts(p, draft)
-    area = Plain(ctx.agency.name(state.lang)) if ctx.agency else say("news.bc.area_all")
+    area = (
+        say("news.bc.area_of", agency=Plain(ctx.agency.name(state.lang)))
+        if ctx.agency
+        else say("news.bc.area_all")
+    )
     lines: list[Line] = [
         *lead,
         say("news.bc.head", id=p.id, title=Plain(p.title.get(state.lang))),
