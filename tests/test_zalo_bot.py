@@ -351,6 +351,46 @@ async def test_owners_on_telegram_and_zalo_file_into_one_queue_and_the_officer_h
     assert rows == [("zalo",), ("telegram",)]
 
 
+async def test_an_officer_reviews_over_the_zalo_bot(tmp_path: Path) -> None:
+    """Issue 17: the officer's side over the Zalo Bot too: an admin adds an officer, who works the queue
+    with typed commands (no buttons there), asks for a document, approves; the owner hears each decision
+    on Zalo, and the review is recorded like on any channel."""
+    db = tmp_path / "smebot.db"
+    async with FakeZaloBot(token=TOKEN) as fake:
+        with smebot_run(environment(tmp_path, fake, SMEBOT_ADMIN_IDS="zalo:ad00000000000000001")):
+            admin = fake.user("ad00000000000000001", "Quản trị")
+            officer = fake.user("0f00000000000000002", "Minh")
+            owner = fake.user("aa00bb11cc22dd33ee55", "Lan")
+            await owner.send_text("Xin chào")
+            await wait_text(owner, "Bạn có đồng ý không?")
+            await type_lines(owner, db, JOURNEY)
+            ref = REF.search((await wait_text(owner, "Đã nộp hồ sơ")).text or "")
+            assert ref is not None
+            await type_lines(admin, db, ["/officer_add zalo:0f00000000000000002 so-tai-chinh-ha-noi"])
+            await wait_text(admin, "Đã thêm cán bộ")
+            await type_lines(officer, db, ["/queue"])
+            queue = await wait_text(officer, "Hồ sơ đang chờ")
+            assert ref.group() in (queue.text or "")  # the choices listed under it (no buttons here)
+            await type_lines(officer, db, [f"/dossier {ref.group()}"])
+            await wait_text(officer, "Tổng ngân sách nhà nước hỗ trợ")
+            await type_lines(officer, db, [f"/claim {ref.group()}"])
+            before = len(owner.received())
+            await type_lines(officer, db, [f"/ask {ref.group()} Vui long gui bao gia co dong dau"])
+            await wait_text(officer, "Đã gửi yêu cầu bổ sung")
+            asked = await wait_text(owner, "bao gia", after=before)
+            assert ref.group() in (asked.text or "")
+            await type_lines(owner, db, ["xong"])  # the owner says it is sent: back to the officer
+            await wait_text(officer, "chủ doanh nghiệp")
+            before = len(owner.received())
+            await type_lines(officer, db, [f"/approve {ref.group()} dong y"])
+            await wait_text(officer, "Đã chấp thuận hồ sơ")
+            await wait_text(owner, "được chấp thuận", after=before)
+        assert not fake.calls_of("sendDocument")
+    actions = [a for (a,) in query(db, "SELECT action FROM events ORDER BY id")]
+    assert [a for a in actions if a in ("claim", "ask", "approve")] == ["claim", "ask", "approve"]
+    assert query(db, "SELECT status FROM dossiers") == [("approved",)]
+
+
 def journey_with_tax(tax_code: str) -> list[str]:
     return [tax_code if line == "0100109106" else line for line in JOURNEY]
 
