@@ -8,10 +8,15 @@ whether a "character" is a code point or a UTF-16 unit; the clients cut long rep
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 import aiohttp
+
+from bot.attachments import AttachmentStore
+
+FETCH_TIMEOUT = 20.0  # seconds to download a file an owner sent (Zalo gives the bot a URL)
 
 MAX_TEXT_LENGTH = 2000
 
@@ -48,3 +53,28 @@ class SessionOwner:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         return self._session
+
+
+async def fetch_capped(
+    http: aiohttp.ClientSession,
+    url: str,
+    name_for: Callable[[str], str],
+    default_mime: str,
+    attachments: AttachmentStore,
+) -> tuple[bytes, str]:
+    """The file an owner sent, at ``url`` (its name from its type: ``name_for(mime)``): refused by the
+    attachment store (too big, a type not taken) as soon as its declared or read length says so, without
+    reading on."""
+    timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
+    async with http.get(url, timeout=timeout) as response:
+        if response.status != 200:
+            raise ValueError(f"HTTP {response.status}")
+        mime = response.content_type or default_mime
+        name = name_for(mime)
+        attachments.check(name, mime, max(response.content_length or 1, 1))
+        content = bytearray()
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            content += chunk
+            if len(content) > attachments.max_bytes:
+                attachments.check(name, mime, len(content))  # raises: too big
+        return bytes(content), mime

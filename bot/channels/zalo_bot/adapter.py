@@ -23,6 +23,7 @@ from bot.channels.zalo_bot_api import (
     ZaloBotUpdate,
     parse_update,
 )
+from bot.channels.zalo_common import fetch_capped
 from bot.pipeline.adapter import Desk, Handle, Incoming, Notice, Read, Skip
 from bot.replies import Outcome
 from bot.store import users as users_store
@@ -32,7 +33,6 @@ from locales import t
 
 log = logging.getLogger("smebot.zalo_bot")
 
-FETCH_TIMEOUT = 20.0  # seconds to download a photo an owner sent
 DEFAULT_LANG = "vi"  # a group, or a user the bot does not know yet: Vietnamese
 
 
@@ -85,20 +85,11 @@ class ZaloBotAdapter:
 
     async def fetch(self, url: str) -> tuple[bytes, str]:
         """The photo at ``url``, refused (as too big) past the attachments' size cap without reading on."""
-        cap = self.attachments.max_bytes
-        timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
-        async with self.http.get(url, timeout=timeout) as response:
-            if response.status != 200:
-                raise ValueError(f"HTTP {response.status}")
-            mime = response.content_type or "image/jpeg"
-            name = f"photo.{mime.rsplit('/', 1)[-1]}"
-            self.attachments.check(name, mime, max(response.content_length or 1, 1))
-            content = bytearray()
-            async for chunk in response.content.iter_chunked(64 * 1024):
-                content += chunk
-                if len(content) > cap:
-                    self.attachments.check(name, mime, len(content))  # raises: too big
-            return bytes(content), mime
+
+        def photo(mime: str) -> str:
+            return f"photo.{mime.rsplit('/', 1)[-1]}"
+
+        return await fetch_capped(self.http, url, photo, "image/jpeg", self.attachments)
 
     async def say(self, chat_id: str, text: str) -> None:
         """A message of the channel's own, outside the outbox (a group pointer, the first-contact notice):

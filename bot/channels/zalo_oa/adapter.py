@@ -22,6 +22,7 @@ import aiohttp
 
 from bot.attachments import AttachmentStore
 from bot.attachments import Refused as FileRefused
+from bot.channels.zalo_common import fetch_capped
 from bot.channels.zalo_oa.api import ZaloOAClient
 from bot.channels.zalo_oa.errors import ZaloOAError
 from bot.channels.zalo_oa.events import OAAttachment, OAEvent, event_from
@@ -37,7 +38,6 @@ from locales import t
 
 log = logging.getLogger("smebot.zalo_oa")
 
-FETCH_TIMEOUT = 20.0  # seconds to download a file an owner sent
 DEFAULT_LANG = "vi"  # a user the bot does not know yet: Vietnamese
 FILE_EVENTS = {"user_send_image": "image", "user_send_file": "file"}
 
@@ -109,19 +109,9 @@ class ZaloOAAdapter:
 
     async def fetch(self, url: str, name: str) -> tuple[bytes, str]:
         """The file at ``url``, refused (as too big) past the attachments' size cap without reading on."""
-        cap = self.attachments.max_bytes
-        timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
-        async with self.http.get(url, timeout=timeout) as response:
-            if response.status != 200:
-                raise ValueError(f"HTTP {response.status}")
-            mime = response.content_type or "application/octet-stream"
-            self.attachments.check(name, mime, max(response.content_length or 1, 1))
-            content = bytearray()
-            async for chunk in response.content.iter_chunked(64 * 1024):
-                content += chunk
-                if len(content) > cap:
-                    self.attachments.check(name, mime, len(content))  # raises: too big
-            return bytes(content), mime
+        return await fetch_capped(
+            self.http, url, lambda _mime: name, "application/octet-stream", self.attachments
+        )
 
     async def say(self, user_id: str, text: str) -> None:
         """A message of the channel's own, outside the outbox (the first-contact notice): best effort, at
