@@ -130,6 +130,8 @@ class Service:
     async def prepare_read(self, channel: str, external_id: str, key: str, inp: Input) -> Prepared | None:
         """What a staff message needs that is slow to read, read off the event loop before the write
         transaction (:mod:`bot.prepare`): a report decided whole, or a broadcast draft's subscribers."""
+        if inp.payload and inp.payload.startswith("/"):  # a button that stands for a command (see decide)
+            inp = Input(text=inp.payload)
         command = inp.command
         name = command[0] if command else None
         if command and name in officer.READS:
