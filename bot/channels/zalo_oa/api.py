@@ -176,12 +176,7 @@ class ZaloOAClient(SessionOwner):
     async def upload_file(self, content: bytes, filename: str, mime: str = "application/pdf") -> str:
         """Upload a document (PDF, DOC, DOCX); the token a file message refers to."""
 
-        def form() -> aiohttp.FormData:
-            body = aiohttp.FormData()
-            body.add_field("file", content, filename=filename, content_type=mime)
-            return body
-
-        data = await self.call(UPLOAD_FILE_PATH, form)
+        data = await self.call(UPLOAD_FILE_PATH, file_form(content, filename, mime))
         token = text_id(data.get("token"))
         if not token:
             raise PermanentError(UPLOAD_FILE_PATH, None, "no file token in the answer")
@@ -194,12 +189,7 @@ class ZaloOAClient(SessionOwner):
         return await self.send_message(user_id, {"attachment": {"type": "file", "payload": {"token": token}}})
 
     async def upload_image(self, content: bytes, filename: str, mime: str = "image/png") -> str:
-        def form() -> aiohttp.FormData:
-            body = aiohttp.FormData()
-            body.add_field("file", content, filename=filename, content_type=mime)
-            return body
-
-        data = await self.call(UPLOAD_IMAGE_PATH, form)
+        data = await self.call(UPLOAD_IMAGE_PATH, file_form(content, filename, mime))
         attachment = text_id(data.get("attachment_id"))
         if not attachment:
             raise PermanentError(UPLOAD_IMAGE_PATH, None, "no attachment_id in the answer")
@@ -230,3 +220,14 @@ def numbered_choices(text: str, buttons: Sequence[Button], lang: str = "vi") -> 
     """The choices as numbered lines under ``text``, with how to answer (the conversation reads numbers)."""
     lines = [t("nav.numbered", lang, n=i, label=b.title) for i, b in enumerate(buttons, start=1)]
     return "\n".join([text, *lines, t("zalo.type_number", lang)])
+
+
+def file_form(content: bytes, filename: str, mime: str) -> Callable[[], aiohttp.FormData]:
+    """The multipart body of an upload, built anew for each attempt (a FormData is read once)."""
+
+    def form() -> aiohttp.FormData:
+        body = aiohttp.FormData()
+        body.add_field("file", content, filename=filename, content_type=mime)
+        return body
+
+    return form
