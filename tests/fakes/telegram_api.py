@@ -1196,7 +1196,7 @@ class FakeTelegram:
         self._faults: dict[str, list[_Fault]] = {}
         self._delays: dict[str, list[_Delay]] = {}
         self._drops: dict[str, list[_Drop]] = {}
-        self._chaos: tuple[random.Random, float, dict[str, tuple[str, ...]]] | None = None
+        self._chaos: tuple[random.Random, float, dict[str, tuple[str, ...]], dict[str, float]] | None = None
         self.chaos_log: list[ChaosFault] = []
         self._chaos_retry_after, self._chaos_hang = 1, 30.0
         self._allowed_updates: list[str] | None = None  # as Telegram keeps it from the last getUpdates
@@ -1369,18 +1369,21 @@ class FakeTelegram:
         *,
         retry_after: int = 1,
         hang: float = 30.0,
+        rates: dict[str, float] | None = None,
     ) -> None:
         """From now on, each call of a method in ``menu`` fails with probability ``rate`` in one of the ways
         listed for it (see :data:`CHAOS_KINDS` and :data:`CHAOS_EXTRA_KINDS`; ``"*"`` is every other
         method; a kind listed twice is chosen twice as often). Seeded: the same calls get the same faults.
-        A 429 asks for ``retry_after`` seconds; a "hang" lasts ``hang`` seconds. Each fault is recorded in
+        A 429 asks for ``retry_after`` seconds; a "hang" lasts ``hang`` seconds. ``rates`` overrides
+        ``rate`` for some methods (one called rarely still meets faults). Each fault is recorded in
         :attr:`chaos_log`. :meth:`calm` stops it."""
         table = {k.lower(): v for k, v in (menu or {"*": CHAOS_KINDS}).items()}
         for kinds in table.values():
             unknown = set(kinds) - set(CHAOS_KINDS) - set(CHAOS_EXTRA_KINDS)
             if unknown:
                 raise ValueError(f"unknown chaos kinds {sorted(unknown)}")
-        self._chaos = (random.Random(seed), rate, table)
+        per_method = {k.lower(): v for k, v in (rates or {}).items()}
+        self._chaos = (random.Random(seed), rate, table, per_method)
         self._chaos_retry_after, self._chaos_hang = retry_after, hang
 
     def calm(self) -> None:
@@ -1515,9 +1518,9 @@ class FakeTelegram:
     def _chaos_fault(self, call: ApiCall) -> str | None:
         if self._chaos is None:
             return None
-        rng, rate, table = self._chaos
+        rng, rate, table, rates = self._chaos
         kinds = table.get(call.method.lower(), table.get("*"))
-        if not kinds or rng.random() >= rate:
+        if not kinds or rng.random() >= rates.get(call.method.lower(), rate):
             return None
         kind = rng.choice(kinds)
         chat = call.params.get("chat_id")
