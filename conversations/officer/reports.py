@@ -58,7 +58,7 @@ def stats(arg: str, ctx: OfficerContext, lang: str, version: int | None) -> Answ
         say("officer.stats_size", items=pairs(by_size, lambda k: say(f"size.name.{k}"))),
         say(
             "officer.stats_kind",
-            items=pairs(by_kind, lambda k: say(f"kind.{k}") if k != "other" else Plain(k)),
+            items=pairs(by_kind, lambda k: say(f"kind.{k}")),
         ),
         say("officer.stats_province", items=pairs(by_province, lambda k: Plain(k or "—"))),
         say(
