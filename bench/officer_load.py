@@ -4,15 +4,17 @@
 workers of the server), once alone and once while an officer (an admin: every agency's dossiers) sends
 /stats and /export in turn every ~0.5 s, in the same process and the same run, alternating the two modes
 over ``--rounds`` rounds on fresh databases seeded alike (``--seed`` owners' filed dossiers, so the export
-has rows). Reports the owners' p50/p99 reply latency both ways and the ratio, and the officer's own.
+has rows). Reports the owners' p50/p99 reply latency both ways and the ratio, the officer's own, and the
+noise floor: the ratio between two halves of the owners-alone rounds (the same load measured twice).
 An owner's latency runs from when the message is due (sent), so time spent waiting for the event loop
 counts: on SQLite the unit of work runs on the loop's thread (``BEGIN IMMEDIATE``).
 
 A chart (matplotlib) or a plan workbook (openpyxl) takes 0.1-0.3 s of CPU: rendered inside the write
 transaction (before issue 14) every owner behind it waited that long; rendered after the commit in the
 worker pool (as the sender does when it delivers the reply: :func:`deliver`), and decided in a read
-snapshot off the event loop (loading the agency's dossiers), an owner's p99 should not move. Not a test
-(no timing assertions anywhere).
+snapshot in those workers too (loading the agency's dossiers: :mod:`bot.report_worker`; on a thread of
+this process it still held the GIL the owners need), an owner's p99 should not move. Not a test (no
+timing assertions anywhere).
 """
 
 from __future__ import annotations
@@ -130,11 +132,11 @@ def main() -> None:
     parser.add_argument("--owners", type=int, default=20)
     parser.add_argument("--seed", type=int, default=30, help="owners whose dossiers are filed beforehand")
     parser.add_argument("--rate", type=float, default=40.0, help="the owners' offered steps/s together")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="render worker processes, as the server")
     args = parser.parse_args()
-    alone: list[float] = []
-    loaded: list[float] = []
+    alone: list[list[float]] = []  # one list per round
+    loaded: list[list[float]] = []
     officer: list[float] = []
     pool = render_pool(args.workers)
     try:
@@ -145,17 +147,27 @@ def main() -> None:
                     owners, staff = asyncio.run(
                         one_run(db, args.owners, args.seed, args.rate, with_officer, pool)
                     )
-                    (loaded if with_officer else alone).extend(owners)
+                    (loaded if with_officer else alone).append(owners)
                     officer.extend(staff)
     finally:
         pool.shutdown()
+    every_alone, every_loaded = [x for r in alone for x in r], [x for r in loaded for x in r]
     print(f"{args.owners} owners paced at {args.rate:.0f} steps/s, {args.rounds} rounds, {args.seed} seeded")
-    print(line("owners alone", alone))
-    print(line("owners + officer /stats,/export", loaded))
+    print(line("owners alone", every_alone) + per_round(alone))
+    print(line("owners + officer /stats,/export", every_loaded) + per_round(loaded))
     print(line("officer /stats and /export", officer))
-    p50 = statistics.median(loaded) / statistics.median(alone)
-    p99 = percentile(loaded, 99) / percentile(alone, 99)
+    p50 = statistics.median(every_loaded) / statistics.median(every_alone)
+    p99 = percentile(every_loaded, 99) / percentile(every_alone, 99)
     print(f"ratio with/without officer: p50 {p50:.2f}  p99 {p99:.2f}")
+    if len(alone) >= 2:  # the noise floor: the same load (owners alone) measured twice
+        half = len(alone) // 2
+        first, second = [x for r in alone[:half] for x in r], [x for r in alone[half:] for x in r]
+        noise = percentile(second, 99) / percentile(first, 99)
+        print(f"noise floor, owners alone rounds 1-{half} vs {half + 1}-{len(alone)}: p99 {noise:.2f}")
+
+
+def per_round(rounds: list[list[float]]) -> str:
+    return "  (p99 per round: " + " ".join(f"{percentile(r, 99) * 1e3:.1f}" for r in rounds) + ")"
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ def render_pool(processes: int) -> ProcessPoolExecutor:
         initializer=_start_worker,
         initargs=(os.getpid(),),
     )
-    for _ in range(processes):  # start them now, with the modules the rendering needs
-        pool.submit(importlib.import_module, "bot.effects")
+    for _ in range(processes):  # start them now, with the modules the rendering and the reports need
+        pool.submit(importlib.import_module, "bot.service")
     return pool
 
 

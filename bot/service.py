@@ -34,6 +34,7 @@ from bot.owner_context import owner_context
 from bot.prepare import Prepared, decide_report, read_subscribers
 from bot.programmes import live_catalogue, live_staff, records
 from bot.replies import Outcome, Queued, Rendered, materialize, remove_files, render_reply, reply_payload
+from bot.report_worker import ReportWorkers, can_run_in_workers
 from bot.staff import Staff, officer_context
 from bot.store import inbox, outbox
 from bot.store import programmes as stored_programmes
@@ -78,6 +79,7 @@ class Service:
         self.today = today
         self.staff = staff or Staff()
         self.base_staff = self.staff
+        self.programmes_generation = 0  # how many times the published programmes were loaded
         # Channels without a push sender (the terminal) get their pending notifications with the next reply.
         self.inline_channels = inline_channels
         # Channels whose replies are sent by a rate-limited sender: they are queued in the outbox in the
@@ -87,6 +89,13 @@ class Service:
         # Where documents are rendered: None is a thread; the Telegram bot passes a process pool, so a
         # DOCX (about 50 ms of CPU) never competes with the event loop for the GIL.
         self.renderer = renderer
+        # the server's reports are decided in its worker processes, never on a thread of this one
+        url = db.engine.url.render_as_string(hide_password=False)
+        self.reports = (
+            ReportWorkers(renderer, url, catalogue, self.staff)
+            if renderer is not None and can_run_in_workers(renderer, url)
+            else None
+        )
         # one lock per user with a message in hand (and how many wait for it): gone when nobody does
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
         # staff with a broadcast draft open in this process: their subscribers are read off the loop
@@ -135,6 +144,11 @@ class Service:
         command = inp.command
         name = command[0] if command else None
         if command and name in officer.READS:
+            if self.reports is not None:
+                try:
+                    return await self.reports.decide(self, channel, external_id, key, command)
+                except Exception:  # a worker gone (killed, the pool shut down): decided here instead
+                    log.warning("a report could not be decided in a worker", exc_info=True)
             return await self.db.read(decide_report, self, channel, external_id, key, command)
         if name in broadcast_status.COMMANDS or key in self.drafting:
             return await self.db.read(read_subscribers, self, channel, external_id, key)
@@ -184,14 +198,15 @@ class Service:
     async def reload_programmes(self) -> None:
         """The live catalogue and routing: the shipped programmes plus the published ones (issue 16)."""
 
-        def work(s: Session) -> None:
-            rows = stored_programmes.published(s)
-            catalogue = live_catalogue(self.shipped, rows)
-            self.staff = live_staff(self.base_staff, rows, catalogue)
-            self.catalogue = catalogue
-
-        await self.db.run(work)
+        await self.db.run(self.load_programmes)
         self._programmes_loaded = True
+
+    def load_programmes(self, s: Session) -> None:
+        rows = stored_programmes.published(s)
+        catalogue = live_catalogue(self.shipped, rows)
+        self.staff = live_staff(self.base_staff, rows, catalogue)
+        self.catalogue = catalogue
+        self.programmes_generation += 1
 
     def officer_context(
         self,

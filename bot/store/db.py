@@ -146,7 +146,9 @@ class Database:
     ordering one user's messages. Keep units of work short and free of network calls either way.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, checkpoints: bool = True) -> None:
+        """``checkpoints``: whether this process runs the :class:`Checkpointer` (the bot's does; a report
+        worker reading the same file does not)."""
         self.engine = engine
         self.sessions = session_factory(engine)
         self._sync: Engine | None = None
@@ -167,7 +169,7 @@ class Database:
             event.listen(self._reader, "begin", _on_sqlite_read_begin)
             self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
             path = _sqlite_file(url)
-            self._checkpointer = Checkpointer(path) if path is not None else None
+            self._checkpointer = Checkpointer(path) if path is not None and checkpoints else None
 
     @property
     def dialect(self) -> str:
