@@ -59,6 +59,8 @@ class Queued:
     user_id: int
     external_id: str
     payload: dict[str, Any]
+    parts: dict[str, Any] = field(default_factory=dict)  # a message released from hold: its parts sent
+    attempts: int = 0
 
 
 @dataclass

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from dataclasses import replace
@@ -58,6 +59,8 @@ from rules.catalogue import Catalogue
 
 log = logging.getLogger("smebot.service")
 
+PROGRAMMES_CHECK_EVERY = 5.0  # seconds between two looks at what other processes published
+
 
 class Service:
     def __init__(
@@ -70,12 +73,17 @@ class Service:
         outbox_channels: frozenset[str] = frozenset({"telegram", "zalo"}),
         documents_dir: Path = Path("var/documents"),
         renderer: Executor | None = None,
+        programmes_check_every: float = PROGRAMMES_CHECK_EVERY,
     ) -> None:
         self.db = db
         self.catalogue = catalogue
         # the shipped programmes and agencies; the live ones add the published programmes (issue 16)
         self.shipped = catalogue
         self._programmes_loaded = False
+        # another process (a second server, the terminal chat) may publish or close one: looked at this often
+        self.programmes_check_every = programmes_check_every
+        self._programmes_checked = 0.0
+        self._published: tuple[int, ...] = ()
         self.today = today
         self.staff = staff or Staff()
         self.base_staff = self.staff
@@ -119,7 +127,7 @@ class Service:
     ) -> Outcome:
         """One message. With ``update`` (source, update id) it is handled at most once."""
         key = users_store.user_key(channel, external_id)
-        if not self._programmes_loaded:
+        if not self._programmes_loaded or await self._programmes_changed_elsewhere():
             await self.reload_programmes()
         async with self._serial(key):
             try:
@@ -177,7 +185,13 @@ class Service:
         rendered = [self.render(r, lang, results) for r in outcome.replies]
         if results.notifications:
             rendered.insert(0, Rendered("\n".join([t("notify.header", lang), *results.notifications])))
-        queued = self.finish(s, user, rendered, update)
+        # they wrote, so a platform that held messages for them (a closed window) carries them again:
+        # those go out first, in order, then the reply
+        released = [
+            Queued(d.outbox_id, user.id, d.external_id, d.payload, d.parts, d.attempts)
+            for d in (outbox.release_held(s, user.id) if user.channel in self.outbox_channels else ())
+        ]
+        queued = [*released, *self.finish(s, user, rendered, update)]
         # an erasure's files; and the documents the terminal chat wrote of the dossiers it erased
         written = [
             self.documents_dir / f"{ref}{copy}.{ext}"
@@ -200,9 +214,24 @@ class Service:
 
         await self.db.run(self.load_programmes)
         self._programmes_loaded = True
+        self._programmes_checked = time.monotonic()
+
+    async def _programmes_changed_elsewhere(self) -> bool:
+        """Whether another process published or closed a programme since this one loaded them (looked at
+        no more than every ``programmes_check_every`` seconds: one short query)."""
+        now = time.monotonic()
+        if now - self._programmes_checked < self.programmes_check_every:
+            return False
+        self._programmes_checked = now  # the messages arriving meanwhile do not look again
+        try:
+            return await self.db.run(stored_programmes.published_ids) != self._published
+        except Exception:  # the message goes on with the programmes it has; the next look may do better
+            log.warning("could not look for programmes published elsewhere", exc_info=True)
+            return False
 
     def load_programmes(self, s: Session) -> None:
         rows = stored_programmes.published(s)
+        self._published = tuple(row.id for row in rows)
         catalogue = live_catalogue(self.shipped, rows)
         self.staff = live_staff(self.base_staff, rows, catalogue)
         self.catalogue = catalogue

@@ -93,9 +93,11 @@ class Withdraw:
 
 @dataclass(frozen=True)
 class DossierDocument:
-    """The dossier's documents (DOCX, HTML) with the reply (attached as ``dossier``)."""
+    """The dossier's documents (DOCX, HTML) with the reply (attached as ``dossier``); ``for_staff``: an
+    officer reads them (a channel that cannot send files tells them where else to open it)."""
 
     ref: str
+    for_staff: bool = False
 
 
 # --- officers ------------------------------------------------------------------------------------------

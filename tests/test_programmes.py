@@ -11,10 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.service import Service
+from bot.store.db import open_db
 from bot.store.models import Dossier, Event, StoredProgramme
 from conversations.engine import FileInfo
 from rules.catalogue import PROGRAMME_DIR as PROGRAMMES
-from tests.driver import Clock, Owner, open_service
+from rules.catalogue import default_catalogue
+from tests.driver import Clock, Owner, open_service, staff_config
 from tests.test_officer import DECLARE, QUANG_TRI, staff
 
 PROGRAMME = """\
@@ -206,3 +209,24 @@ async def test_a_real_size_programme_file_is_not_cut(env: tuple, tmp_path: Path)
     file = FileInfo(path.name, "application/yaml", path.stat().st_size, "0" * 64, str(path))
     assert "Đã lưu bản nháp «vinh-thuy-2027» (phiên bản 1)" in await admin.send("/programme_add", file=file)
     assert "4 mục hỗ trợ" in admin.transcript[-1]
+
+
+async def test_a_programme_published_in_another_process_reaches_this_ones_owners(
+    env: tuple, db_url: str
+) -> None:
+    """Two servers (or the server and the terminal chat) on one database: what one publishes or closes,
+    the other's owners see once it looks again (every few seconds; here at every message)."""
+    service, _, clock = env
+    _admin, bob, _ = await staff(service)
+    other_db = await open_db(db_url)
+    other = Service(other_db, default_catalogue(), clock, staff_config(), programmes_check_every=0)
+    try:
+        inside = await declared(other, "quangtri", QUANG_TRI)  # the other process has loaded them
+        assert "Quảng Trị 2026" not in await inside.send("/programmes")
+        assert "Đã lưu bản nháp" in await bob.send("/programme_add\n" + PROGRAMME)
+        assert "Đã công bố" in await bob.send("/programme_publish qt-2026-digital")
+        assert "Hỗ trợ chuyển đổi số doanh nghiệp nhỏ Quảng Trị 2026" in await inside.send("/programmes")
+        assert "Đã đóng" in await bob.send("/programme_close qt-2026-digital")
+        assert "Quảng Trị 2026" not in await inside.send("/programmes")
+    finally:
+        await other_db.close()

@@ -371,9 +371,18 @@ async def test_an_officer_reviews_over_the_zalo_bot(tmp_path: Path) -> None:
             await type_lines(officer, db, ["/queue"])
             queue = await wait_text(officer, "Hồ sơ đang chờ")
             assert ref.group() in (queue.text or "")  # the choices listed under it (no buttons here)
-            await type_lines(officer, db, [f"/dossier {ref.group()}"])
-            await wait_text(officer, "Tổng ngân sách nhà nước hỗ trợ")
-            await type_lines(officer, db, [f"/claim {ref.group()}"])
+            # a choice's label typed back stands for it: the dossier's code opens it, as /dossier would
+            before = len(officer.received())
+            await type_lines(officer, db, [ref.group().lower()])
+            shown = await wait_text(officer, "Tổng ngân sách nhà nước hỗ trợ", after=before)
+            assert "Nhận xử lý" in (shown.text or "")
+            # the dossier's Word form cannot be sent here: where the officer opens it (not the owner's note)
+            where = await wait_text(officer, "Zalo Bot không gửi được tệp", after=before)
+            assert f"/dossier {ref.group()}" in (where.text or "") and "bộ phận một cửa" not in (
+                where.text or ""
+            )
+            await type_lines(officer, db, ["nhan xu ly"])  # the button's label, typed without diacritics
+            await wait_text(officer, f"Đã nhận xử lý hồ sơ {ref.group()}", after=before)
             before = len(owner.received())
             await type_lines(officer, db, [f"/ask {ref.group()} Vui long gui bao gia co dong dau"])
             await wait_text(officer, "Đã gửi yêu cầu bổ sung")

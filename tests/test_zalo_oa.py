@@ -333,8 +333,25 @@ async def test_messages_past_the_window_are_held_and_the_officer_told(tmp_path: 
             assert not [c for c in fake.calls[sends:] if c[0].endswith("/message/cs")]
         assert not any("bổ sung báo giá" in (m.text or "") for m in owner.received())
         assert fake.refresh_count == 1
-    held = [str(e) for (e,) in query(db, "SELECT error FROM outbox WHERE status = 'held' ORDER BY id")]
-    assert "-230" in held[0] and "outside the window" in held[-1]
+        held = [str(e) for (e,) in query(db, "SELECT error FROM outbox WHERE status = 'held' ORDER BY id")]
+        assert "-230" in held[0] and "outside the window" in held[-1]
+        # the owner writes again: the window is open, and what was held for them goes out first, in order
+        with smebot_run(env) as proc:
+            await serving(port, proc)
+            before = len(owner.received())
+            await owner.send_text("Chào anh chị, tôi đã quay lại")
+            await wait_text(owner, "Đã gửi phản hồi của bạn", after=before)  # the reply to it, last
+            await until(
+                lambda: not query(db, "SELECT id FROM outbox WHERE status != 'sent'"), what="all sent"
+            )
+            later = [m.text or "" for m in owner.received()[before:]]
+
+            def first(fragment: str) -> int:
+                return next(i for i, text in enumerate(later) if fragment in text)
+
+            claimed, asked = first(f"Hồ sơ {ref} của bạn đang được"), first(f"Hồ sơ {ref} cần bổ sung")
+            assert claimed < asked < first("Đã gửi phản hồi của bạn")
+            assert "Đề nghị bổ sung báo giá" in later[asked]
 
 
 def journey_with_tax(tax_code: str) -> list[str]:

@@ -35,6 +35,7 @@ class DossierDocuments:
 
     ref: str
     lang: str
+    for_staff: bool = False  # an officer's copy (see conversations.effects.DossierDocument)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def deferred_to_json(document: Deferred) -> dict[str, Any]:
     """A deferred document as the outbox keeps it, in the reply's own row: the sender renders it when it
     delivers the reply, so a crash after the commit loses no file (it is rendered on the next attempt)."""
     if isinstance(document, DossierDocuments):
-        return {"dossier": document.ref, "lang": document.lang}
+        staff = {"for_staff": True} if document.for_staff else {}
+        return {"dossier": document.ref, "lang": document.lang, **staff}
     kind = "chart" if isinstance(document, ChartDocument) else "export"
     return {"render": kind, **asdict(document)}
 
@@ -78,7 +80,9 @@ def deferred_to_json(document: Deferred) -> dict[str, Any]:
 def deferred_from_json(data: dict[str, Any], lang: str) -> Deferred | None:
     """The request written by :func:`deferred_to_json`; None for a document made already (a file)."""
     if "dossier" in data:
-        return DossierDocuments(str(data["dossier"]), str(data.get("lang", lang)))
+        return DossierDocuments(
+            str(data["dossier"]), str(data.get("lang", lang)), bool(data.get("for_staff"))
+        )
     kind = data.get("render")
     if kind == "chart":
         series = tuple((str(label), int(n)) for label, n in data["series"])

@@ -45,10 +45,11 @@ def save_profile(e: SaveProfile, ctx: Ctx) -> None:
     )
 
 
-def dossier_documents(ref: str, lang: str) -> list[DossierDocuments]:
+def dossier_documents(ref: str, lang: str, for_staff: bool = False) -> list[DossierDocuments]:
     """The dossier filed with the agency is the Vietnamese form, whatever the chat's language; an owner
     who chats in English also gets an English copy to read (issue 15.5)."""
-    return [DossierDocuments(ref, "vi"), *([DossierDocuments(ref, lang)] if lang != "vi" else [])]
+    forms = ["vi", *([lang] if lang != "vi" else [])]
+    return [DossierDocuments(ref, form, for_staff) for form in forms]
 
 
 @runs(FileDossier)
@@ -80,7 +81,7 @@ def file_dossier(e: FileDossier, ctx: Ctx) -> None:
 
 @runs(DossierDocument)
 def dossier_document(e: DossierDocument, ctx: Ctx) -> None:
-    ctx.results.documents["dossier"] = list(dossier_documents(e.ref, ctx.lang))
+    ctx.results.documents["dossier"] = dossier_documents(e.ref, ctx.lang, e.for_staff)
 
 
 @runs(AttachFile)

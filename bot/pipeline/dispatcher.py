@@ -99,5 +99,6 @@ class Dispatcher:
     def send(self, outcome: Outcome) -> None:
         """Hand the replies just committed to the sender."""
         self.sender.push(
-            Message(q.outbox_id, q.user_id, q.external_id, outcome.lang, q.payload, 0) for q in outcome.queued
+            Message(q.outbox_id, q.user_id, q.external_id, outcome.lang, q.payload, q.attempts, q.parts)
+            for q in outcome.queued
         )

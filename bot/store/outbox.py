@@ -170,6 +170,25 @@ def hold(s: Session, outbox_id: int, reason: str, parts: Json | None = None) -> 
     s.execute(update(Outbox).where(Outbox.id == outbox_id, Outbox.status != ERASED).values(**values))
 
 
+_HELD_FOR = (
+    select(_OUTBOX.c.id, _OUTBOX.c.external_id, _OUTBOX.c.payload, _OUTBOX.c.attempts, _OUTBOX.c.parts)
+    .where(_OUTBOX.c.user_id == bindparam("uid"), _OUTBOX.c.status == HELD)
+    .order_by(_OUTBOX.c.id)
+)
+
+
+def release_held(s: Session, user_id: int) -> list[Due]:
+    """The user wrote again, so the platform carries messages to them again: what was held for them is
+    pending once more, oldest first (the caller hands it to the sender before the reply it queues)."""
+    rows = s.connection().execute(_HELD_FOR, {"uid": user_id}).all()
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    s.execute(update(Outbox).where(Outbox.id.in_(ids)).values(status="pending", not_before=None))
+    lang = ""  # the sender takes the language of the message that released them
+    return [Due(r.id, user_id, r.external_id, lang, r.payload, r.attempts, r.parts or {}) for r in rows]
+
+
 def block(s: Session, outbox_id: int, user_id: int, reason: str) -> None:
     """The user blocked the bot: mark them unreachable and give up on what is queued for them."""
     user = s.get(User, user_id)
@@ -192,3 +211,18 @@ def latest_keyboard(s: Session, channel: str, external_id: str) -> int | None:
         if payload.get("buttons") and payload.get("message_id") is not None:
             return int(payload["message_id"])
     return None
+
+
+def last_choices(s: Session, channel: str, external_id: str) -> list[tuple[str, str]]:
+    """The choices (payload, label) under the last message to a chat (being delivered, or delivered a
+    moment ago and not yet marked so); none if it had none. A platform without buttons lists them as
+    lines, and the label typed back stands for the choice."""
+    user_id = select(User.id).where(User.channel == channel, User.external_id == external_id)
+    stmt = (
+        select(Outbox.payload)
+        .where(Outbox.user_id == user_id.scalar_subquery(), Outbox.status.in_(("sent", "pending")))
+        .order_by(Outbox.id.desc())
+        .limit(1)
+    )
+    payload = s.scalar(stmt) or {}
+    return [(str(choice), str(label)) for choice, label in payload.get("buttons") or []]

@@ -55,6 +55,13 @@ def published(s: Session) -> list[StoredProgramme]:
     return list(s.scalars(stmt))
 
 
+def published_ids(s: Session) -> tuple[int, ...]:
+    """Which versions are published: a version's text never changes, so these ids settle the catalogue."""
+    stmt = select(StoredProgramme.id).where(StoredProgramme.status == "published")
+    stmt = stmt.order_by(StoredProgramme.id)
+    return tuple(s.scalars(stmt))
+
+
 def set_status(s: Session, programme_id: str, version: int, status: str, by: str) -> str | None:
     """Move one version to ``status``; publishing it closes any other published version. Returns the
     status it had, or None when there is no such version."""

@@ -156,7 +156,7 @@ def dossier(d: DossierRecord, rest: str, ctx: OfficerContext, lang: str, version
     if (status.move("ask", d.status) or status.move("reject", d.status)) and not conflict:
         lines.append(say("officer.hint_ask_reject", ref=d.ref))
     out = Reply(tuple(lines), tuple(choices), attach="dossier")
-    return Answer((out,), (DossierDocument(d.ref),))
+    return Answer((out,), (DossierDocument(d.ref, for_staff=True),))
 
 
 def history_line(at: dt.datetime, actor: str, action: str, note: str | None) -> Msg:

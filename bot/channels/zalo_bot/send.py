@@ -31,6 +31,8 @@ def reply_text(payload: Mapping[str, Any], text: str) -> str:
 
 def document_text(document: Mapping[str, Any], lang: str) -> str:
     """What the owner reads instead of a document the Zalo Bot cannot send."""
+    if "dossier" in document and document.get("for_staff"):  # an officer: where else to open it
+        return t("zalo.dossier_for_staff", lang, ref=str(document["dossier"]))
     if "dossier" in document:
         return t("zalo.dossier_from_agency", lang, ref=str(document["dossier"]))
     if "render" in document:  # an officer's chart or export
