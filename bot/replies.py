@@ -30,6 +30,7 @@ from bot.effects import (
     render_dossier_documents,
     render_export,
 )
+from bot.render_pool import for_workers
 from bot.store import dossiers as dossiers_store
 from bot.store.db import Database
 from conversations.messages import Reply, render, render_line
@@ -90,7 +91,8 @@ async def materialize(
             out.extend(await loop.run_in_executor(renderer, render_chart, document))
             continue
         if isinstance(document, ExportDocuments):
-            out.extend(await loop.run_in_executor(renderer, render_export, document, env.catalogue))
+            catalogue = for_workers(renderer, env.catalogue)
+            out.extend(await loop.run_in_executor(renderer, render_export, document, catalogue))
             continue
 
         def read(s: Session, request: DossierDocuments = document) -> dict[str, Any] | None:
