@@ -1197,6 +1197,7 @@ class FakeTelegram:
         self._delays: dict[str, list[_Delay]] = {}
         self._drops: dict[str, list[_Drop]] = {}
         self._chaos: tuple[random.Random, float, dict[str, tuple[str, ...]], dict[str, float]] | None = None
+        self._chaos_decks: dict[tuple[str, ...], list[str]] = {}
         self.chaos_log: list[ChaosFault] = []
         self._chaos_retry_after, self._chaos_hang = 1, 30.0
         self._allowed_updates: list[str] | None = None  # as Telegram keeps it from the last getUpdates
@@ -1373,10 +1374,10 @@ class FakeTelegram:
     ) -> None:
         """From now on, each call of a method in ``menu`` fails with probability ``rate`` in one of the ways
         listed for it (see :data:`CHAOS_KINDS` and :data:`CHAOS_EXTRA_KINDS`; ``"*"`` is every other
-        method; a kind listed twice is chosen twice as often). Seeded: the same calls get the same faults.
-        A 429 asks for ``retry_after`` seconds; a "hang" lasts ``hang`` seconds. ``rates`` overrides
-        ``rate`` for some methods (one called rarely still meets faults). Each fault is recorded in
-        :attr:`chaos_log`. :meth:`calm` stops it."""
+        method; a kind listed twice is chosen twice as often, and each comes once in every round of the
+        list). Seeded: the same calls get the same faults. A 429 asks for ``retry_after`` seconds; a
+        "hang" lasts ``hang`` seconds. ``rates`` overrides ``rate`` for some methods (one called rarely
+        still meets faults). Each fault is recorded in :attr:`chaos_log`. :meth:`calm` stops it."""
         table = {k.lower(): v for k, v in (menu or {"*": CHAOS_KINDS}).items()}
         for kinds in table.values():
             unknown = set(kinds) - set(CHAOS_KINDS) - set(CHAOS_EXTRA_KINDS)
@@ -1384,6 +1385,7 @@ class FakeTelegram:
                 raise ValueError(f"unknown chaos kinds {sorted(unknown)}")
         per_method = {k.lower(): v for k, v in (rates or {}).items()}
         self._chaos = (random.Random(seed), rate, table, per_method)
+        self._chaos_decks = {}
         self._chaos_retry_after, self._chaos_hang = retry_after, hang
 
     def calm(self) -> None:
@@ -1522,7 +1524,13 @@ class FakeTelegram:
         kinds = table.get(call.method.lower(), table.get("*"))
         if not kinds or rng.random() >= rates.get(call.method.lower(), rate):
             return None
-        kind = rng.choice(kinds)
+        # dealt from a shuffled deck of the kinds, refilled when empty: random order, yet every kind
+        # comes once in each len(kinds) faults (a short storm still meets them all)
+        deck = self._chaos_decks.setdefault(kinds, [])
+        if not deck:
+            deck.extend(kinds)
+            rng.shuffle(deck)
+        kind = deck.pop()
         chat = call.params.get("chat_id")
         chat_id = _as_int(chat, 0) if chat is not None else None
         self.chaos_log.append(ChaosFault(call.method, kind, chat_id, time.monotonic()))
