@@ -383,6 +383,13 @@ async def test_an_officer_reviews_over_the_zalo_bot(tmp_path: Path) -> None:
             )
             await type_lines(officer, db, ["nhan xu ly"])  # the button's label, typed without diacritics
             await wait_text(officer, f"Đã nhận xử lý hồ sơ {ref.group()}", after=before)
+            # a staff member's choices are numbered by the channel, and the number typed opens the first
+            before = len(officer.received())
+            await type_lines(officer, db, ["/queue"])
+            await wait_text(officer, f"1. {ref.group()}", after=before)
+            await type_lines(officer, db, ["1"])
+            shown = await wait_text(officer, "Tổng ngân sách nhà nước hỗ trợ", after=before)
+            assert "1. Chấp thuận toàn bộ" in (shown.text or "")
             before = len(owner.received())
             await type_lines(officer, db, [f"/ask {ref.group()} Vui long gui bao gia co dong dau"])
             await wait_text(officer, "Đã gửi yêu cầu bổ sung")
@@ -418,6 +425,11 @@ async def telegram_type(user: TelegramUser, db: Path, lines: list[str]) -> None:
 def test_choices_are_numbered_lines_and_updates_are_keyed_on_the_message() -> None:
     payload = {"buttons": [["agree", "1. Đồng ý"], ["_page:1", "Trang sau ▶"]]}
     assert reply_text(payload, "Bạn có đồng ý không?") == "Bạn có đồng ý không?\n\n1. Đồng ý\nTrang sau ▶"
+    # a staff member's choices (commands, not numbered by the conversation) are numbered by the channel
+    staff = {"buttons": [["/dossier HS-2026-000001", "HS-2026-000001"], ["/queue p2", "Trang sau ▶"]]}
+    assert reply_text(staff, "Hồ sơ đang chờ") == "Hồ sơ đang chờ\n\n1. HS-2026-000001\n2. Trang sau ▶"
+    owner = {"buttons": [["skip", "Bỏ qua"]]}  # an owner's question may wait for a number: not numbered
+    assert reply_text(owner, "Số lao động?") == "Số lao động?\n\nBỏ qua"
     message = {"from": {"id": "u1"}, "chat": {"id": "u1", "chat_type": "PRIVATE"}, "message_id": "123"}
     flat = {"event_name": "message.text.received", "message": {**message, "text": "hi"}}
     wrapped = {"ok": True, "result": flat}

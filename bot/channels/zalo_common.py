@@ -1,4 +1,5 @@
-"""What the two Zalo clients share: the text limit and comparing secrets in constant time.
+"""What the two Zalo channels share: the text limit, comparing secrets in constant time, a capped
+download, and reading a typed choice (neither shows a staff member's choices as buttons every time).
 
 Zalo's limit for one text is 2,000 characters on both the Bot API and the OA API. The documents do not say
 whether a "character" is a code point or a UTF-16 unit; the clients cut long replies with the pipeline's
@@ -15,6 +16,10 @@ from typing import Self
 import aiohttp
 
 from bot.attachments import AttachmentStore
+from bot.store import outbox
+from bot.store.db import Database
+from conversations.engine import Input
+from rules.text import fold
 
 FETCH_TIMEOUT = 20.0  # seconds to download a file an owner sent (Zalo gives the bot a URL)
 
@@ -78,3 +83,27 @@ async def fetch_capped(
             if len(content) > attachments.max_bytes:
                 attachments.check(name, mime, len(content))  # raises: too big
         return bytes(content), mime
+
+
+def numbered_here(buttons: list[tuple[str, str]]) -> bool:
+    """Whether the channel numbers these choices itself when it lists them as lines: every one a command
+    (only staff replies carry those; an owner's question numbers its own choices, and may wait for a
+    number as its answer) and none numbered already."""
+    return bool(buttons) and all(
+        choice.startswith("/") and not label.split(".", 1)[0].isdigit() for choice, label in buttons
+    )
+
+
+async def typed_choice(db: Database, channel: str, external_id: str, text: str) -> Input:
+    """What was typed. The label of a choice listed under the last message stands for that choice (an
+    officer's "HS-2026-000001" under /queue, "nhan xu ly" under a dossier), as a pressed button would,
+    and so does the number the channel put before a staff member's choice (:func:`numbered_here`)."""
+    wanted = fold(text)
+    if wanted and not text.lstrip().startswith("/"):
+        choices = await db.run(outbox.last_choices, channel, external_id)
+        if wanted.isdigit() and numbered_here(choices) and 1 <= int(wanted) <= len(choices):
+            return Input(payload=choices[int(wanted) - 1][0])
+        for payload, label in choices:
+            if fold(label) == wanted:
+                return Input(payload=payload)
+    return Input(text=text)

@@ -23,15 +23,13 @@ from bot.channels.zalo_bot_api import (
     ZaloBotUpdate,
     parse_update,
 )
-from bot.channels.zalo_common import fetch_capped
+from bot.channels.zalo_common import fetch_capped, typed_choice
 from bot.pipeline.adapter import Desk, Handle, Incoming, Notice, Read, Skip
 from bot.replies import Outcome
-from bot.store import outbox
 from bot.store import users as users_store
 from bot.store.db import Database
 from conversations.engine import Input
 from locales import t
-from rules.text import fold
 
 log = logging.getLogger("smebot.zalo_bot")
 
@@ -67,20 +65,10 @@ class ZaloBotAdapter:
         if await self.db.run(users_store.user_by_key, users_store.user_key(CHANNEL, external_id)) is None:
             await self.say(update.chat_id, t("zalo.automated", DEFAULT_LANG))
         if update.kind == "text":
-            return Handle(external_id, await self.typed(external_id, update.text or ""))
+            return Handle(external_id, await typed_choice(self.db, CHANNEL, external_id, update.text or ""))
         if update.kind == "image" and update.photo_url:
             return await self.on_image(update, external_id, update_id)
         return Notice(external_id, "zalo.text_only")
-
-    async def typed(self, external_id: str, text: str) -> Input:
-        """What was typed; the label of a choice listed under the last message stands for that choice (an
-        officer's "HS-2026-000001" under /queue, "Nhận xử lý" under a dossier), as a pressed button would."""
-        wanted = fold(text)
-        if wanted and not text.lstrip().startswith("/"):
-            for payload, label in await self.db.run(outbox.last_choices, CHANNEL, external_id):
-                if fold(label) == wanted:
-                    return Input(payload=payload)
-        return Input(text=text)
 
     async def on_image(self, update: ZaloBotUpdate, external_id: str, update_id: str) -> Read:
         url = update.photo_url or ""

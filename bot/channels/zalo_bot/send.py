@@ -15,6 +15,7 @@ from bot.channels.zalo_bot_api import (
     TransientError,
     ZaloBotClient,
 )
+from bot.channels.zalo_common import numbered_here
 from bot.pipeline.delivery import Flood, Message, Progress, Refused, Transient, split_text
 from bot.replies import delivered
 from locales import t
@@ -22,8 +23,11 @@ from locales import t
 
 def reply_text(payload: Mapping[str, Any], text: str) -> str:
     """The reply's text with its choices listed under it, one a line, as their labels show them ("1. Đồng
-    ý"); the page buttons too, so "Trang sau" can be typed."""
-    labels = [str(label) for _, label in payload.get("buttons") or []]
+    ý"); the page buttons too, so "Trang sau" can be typed. A staff member's choices (commands, labels
+    without numbers: the dossiers under /queue) are numbered here, and the adapter reads the number."""
+    buttons = [(str(choice), str(label)) for choice, label in payload.get("buttons") or []]
+    numbered = numbered_here(buttons)
+    labels = [f"{n}. {label}" if numbered else label for n, (_, label) in enumerate(buttons, 1)]
     if not labels:
         return text
     return f"{text}\n\n" + "\n".join(labels) if text else "\n".join(labels)

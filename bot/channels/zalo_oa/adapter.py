@@ -22,7 +22,7 @@ import aiohttp
 
 from bot.attachments import AttachmentStore
 from bot.attachments import Refused as FileRefused
-from bot.channels.zalo_common import fetch_capped
+from bot.channels.zalo_common import fetch_capped, typed_choice
 from bot.channels.zalo_oa.api import ZaloOAClient
 from bot.channels.zalo_oa.errors import ZaloOAError
 from bot.channels.zalo_oa.events import OAAttachment, OAEvent, event_from
@@ -83,7 +83,7 @@ class ZaloOAAdapter:
             return Handle(external_id, Input(payload=text[len(PRESS) :]))
         if not text:
             return Notice(external_id, "zalo_oa.unsupported")
-        return Handle(external_id, Input(text=text))
+        return Handle(external_id, await typed_choice(self.db, CHANNEL, external_id, text))
 
     async def first_contact(self, external_id: str) -> bool:
         """Whether the bot has never met this user (one this process heard from lately it has)."""
