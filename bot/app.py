@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.attachments import AttachmentStore
 from bot.config import Settings
-from bot.render_pool import render_pool
+from bot.render_pool import RenderPool, render_pool
 from bot.service import Service
 from bot.staff import Staff
 from bot.store.db import Database, open_db
@@ -23,7 +22,7 @@ class App:
     db: Database
     service: Service
     attachments: AttachmentStore
-    renderer: ProcessPoolExecutor | None = field(default=None)
+    renderer: RenderPool | None = field(default=None)
 
     async def close(self) -> None:
         if self.renderer is not None:

@@ -22,13 +22,14 @@ import logging
 import pickle
 import uuid
 from collections import OrderedDict
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import make_url
 
 from bot.prepare import Prepared, decide_report
+from bot.render_pool import in_processes
 from bot.staff import Staff
 from bot.store.db import Database, make_engine
 from rules.catalogue import Catalogue
@@ -64,7 +65,7 @@ class ReportJob:
 
 def can_run_in_workers(renderer: Executor | None, url: str) -> bool:
     """Worker processes see the same database only through a file or a server (not ``:memory:``)."""
-    if not isinstance(renderer, ProcessPoolExecutor):
+    if not in_processes(renderer):
         return False
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":

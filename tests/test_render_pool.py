@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -44,3 +46,27 @@ def test_the_catalogue_is_pickled_once_for_the_workers_not_at_every_export() -> 
 
 def _items(catalogue: Catalogue) -> list[str]:
     return sorted(catalogue.items)
+
+
+def test_a_worker_killed_mid_render_is_replaced_and_the_render_done_again() -> None:
+    """A worker SIGKILLed (the kernel's out-of-memory killer, an operator) breaks a process pool for
+    good; this one starts a new pool, runs the interrupted call once more, and takes new calls."""
+    pool = render_pool(1)
+    try:
+        first = pool.submit(os.getpid).result(timeout=60)
+        interrupted = pool.submit(_slow_pid, 3.0)
+        time.sleep(1.0)  # the worker is in the middle of it
+        os.kill(first, signal.SIGKILL)
+        again = interrupted.result(timeout=60)  # done again, by a worker of the new pool
+        assert again != first
+        assert pool.submit(os.getpid).result(timeout=60) == again  # later calls go to the new pool
+        os.kill(again, signal.SIGKILL)
+        time.sleep(0.5)
+        assert pool.submit(os.getpid).result(timeout=60) not in (first, again)  # broken between calls
+    finally:
+        pool.shutdown()
+
+
+def _slow_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
