@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.channels.choices import chosen
 from bot.channels.zalo_bot import inspect_update
 from bot.channels.zalo_bot.send import reply_text
 from bot.channels.zalo_bot_api import SECRET_HEADER
@@ -492,3 +493,15 @@ async def test_a_429_storm_is_waited_out_and_a_file_reply_becomes_a_message(tmp_
         refused = [c for c in fake.calls_of("sendMessage") if c.params.get("chat_id") == owner.user_id]
         assert len(refused) == len(owner.received()) + 3  # each 429 tried again, nothing doubled
         assert sum("Bạn có đồng ý không?" in t for t in texts(owner)) == 1
+
+
+def test_a_typed_label_or_the_channels_number_stands_for_the_choice() -> None:
+    staff = [("/dossier HS-2026-000001", "HS-2026-000001"), ("/claim HS-2026-000001 @v1", "Nhận xử lý")]
+    assert chosen("hs-2026-000001", staff) == "/dossier HS-2026-000001"
+    assert chosen("nhan xu ly", staff) == "/claim HS-2026-000001 @v1"
+    assert chosen("2", staff) == "/claim HS-2026-000001 @v1"
+    assert chosen("3", staff) is None and chosen("/queue", staff) is None
+    assert chosen("2", staff, numbers=False) is None  # the terminal did not number them
+    owner = [("skip", "Bỏ qua")]
+    assert chosen("1", owner) is None  # an owner's "1" is an answer (one employee), not a choice
+    assert chosen("bo qua", owner) == "skip"

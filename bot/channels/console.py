@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.attachments import AttachmentStore, Refused
+from bot.channels.choices import chosen
 from bot.replies import Rendered
 from bot.service import Service
 from conversations.engine import Input
 from locales import t
-from rules.text import fold
 
 CHANNEL = "console"
 
@@ -52,12 +52,9 @@ def to_input(line: str, last: list[Rendered], store: AttachmentStore, lang: str)
             return Input(text="/programme_add", file=store.keep_programme(path.name, path.read_bytes()))
         except Refused as refused:
             return t(f"file.refused.{refused.code}", lang, **refused.params)
-    wanted = fold(text)
-    for reply in last:
-        for button in reply.buttons:
-            if fold(button.label) == wanted:
-                return Input(payload=button.payload)
-    return Input(text=text)
+    shown = [(button.payload, button.label) for reply in last for button in reply.buttons]
+    payload = chosen(text, shown, numbers=False)  # the terminal shows the labels as the dialogue made them
+    return Input(payload=payload) if payload is not None else Input(text=text)
 
 
 async def chat(

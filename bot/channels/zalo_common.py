@@ -16,6 +16,7 @@ from typing import Self
 import aiohttp
 
 from bot.attachments import AttachmentStore
+from bot.channels.choices import chosen
 from bot.store import outbox
 from bot.store.db import Database
 from conversations.engine import Input
@@ -85,25 +86,11 @@ async def fetch_capped(
         return bytes(content), mime
 
 
-def numbered_here(buttons: list[tuple[str, str]]) -> bool:
-    """Whether the channel numbers these choices itself when it lists them as lines: every one a command
-    (only staff replies carry those; an owner's question numbers its own choices, and may wait for a
-    number as its answer) and none numbered already."""
-    return bool(buttons) and all(
-        choice.startswith("/") and not label.split(".", 1)[0].isdigit() for choice, label in buttons
-    )
-
-
 async def typed_choice(db: Database, channel: str, external_id: str, text: str) -> Input:
-    """What was typed. The label of a choice listed under the last message stands for that choice (an
-    officer's "HS-2026-000001" under /queue, "nhan xu ly" under a dossier), as a pressed button would,
-    and so does the number the channel put before a staff member's choice (:func:`numbered_here`)."""
-    wanted = fold(text)
-    if wanted and not text.lstrip().startswith("/"):
-        choices = await db.run(outbox.last_choices, channel, external_id)
-        if wanted.isdigit() and numbered_here(choices) and 1 <= int(wanted) <= len(choices):
-            return Input(payload=choices[int(wanted) - 1][0])
-        for payload, label in choices:
-            if fold(label) == wanted:
-                return Input(payload=payload)
-    return Input(text=text)
+    """What was typed, as the choice it stands for under the last message sent to the chat, if any
+    (:func:`bot.channels.choices.chosen`: an officer's "HS-2026-000001" under /queue, "nhan xu ly" or
+    "1" under a dossier), else as text."""
+    if not fold(text) or text.lstrip().startswith("/"):
+        return Input(text=text)  # nothing to look up
+    payload = chosen(text, await db.run(outbox.last_choices, channel, external_id))
+    return Input(payload=payload) if payload is not None else Input(text=text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.channels.choices import numbered_here
 from bot.channels.zalo_bot_api import (
     MAX_TEXT_LENGTH,
     PermanentError,
@@ -15,7 +16,6 @@ from bot.channels.zalo_bot_api import (
     TransientError,
     ZaloBotClient,
 )
-from bot.channels.zalo_common import numbered_here
 from bot.pipeline.delivery import Flood, Message, Progress, Refused, Transient, split_text
 from bot.replies import delivered
 from locales import t
